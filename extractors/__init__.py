@@ -1,0 +1,1 @@
+"""Extractors: text in, deal records out (see ``extractors.records``)."""

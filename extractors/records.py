@@ -1,0 +1,100 @@
+"""The deal record: the one contract between extractors, the graph writer and evaluation.
+
+Fields follow ``shared/gold/FORMAT.md``; ``ouroboros extract --format jsonl`` prints these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DealKind = Literal["investment", "purchase", "warrant", "backstop", "loan", "stake_sale"]
+DealStatus = Literal["announced", "completed", "in_talks", "reported", "denied", "ended"]
+
+DEAL_KINDS: tuple[str, ...] = DealKind.__args__  # type: ignore[attr-defined]
+DEAL_STATUSES: tuple[str, ...] = DealStatus.__args__  # type: ignore[attr-defined]
+
+
+class SpendBack(BaseModel):
+    """The recipient's obligation or stated plan to spend the money at a payee."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payee: str
+    what: str | None = None
+    amount_usd: float | None = None
+
+
+class HardwareMandate(BaseModel):
+    """A requirement to use named hardware, owned by ``vendor``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product: str
+    vendor: str
+
+
+class DealRecord(BaseModel):
+    """One capital flow ``investor -> recipient`` that a document states."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str
+    kind: DealKind
+    investor: str
+    recipient: str
+    amount_usd: float | None = None
+    amount_text: str | None = None
+    spend_back: SpendBack | None = None
+    hardware_mandate: HardwareMandate | None = None
+    status: DealStatus = "announced"
+    evidence: str = ""
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    extractor: str = Field(default="spacy", exclude=True)
+
+    @property
+    def deal_id(self) -> str:
+        """A stable id: the same deal stated by the same sentence of the same document."""
+        key = json.dumps(
+            [self.doc, self.kind, self.investor, self.recipient, self.amount_text, self.evidence],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+    def flows(self) -> list[tuple[str, str]]:
+        """The company-to-company flows this record adds (FORMAT.md: spend-back adds a second)."""
+        edges = [(self.investor, self.recipient)]
+        if self.spend_back is not None and self.spend_back.payee != self.recipient:
+            edges.append((self.recipient, self.spend_back.payee))
+        return edges
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """Text in, deal records out. Implementations register themselves by name."""
+
+    name: str
+
+    def extract(self, text: str, doc: str) -> list[DealRecord]:
+        """Return every deal that ``text`` (the document named ``doc``) states."""
+        ...
+
+
+class SourceDocument(BaseModel):
+    """A document as it enters the pipeline: its id, where it came from and its text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str = Field(description="The id records carry in their `doc` field (file name or the tool's id).")
+    text: str
+    source: str = Field(description="Where it came from: a file path or a URL.")
+    title: str | None = None
+    published: str | None = Field(default=None, description="ISO 8601 date or datetime, when known.")
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the text: the identity used for deduplication and incremental runs."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
