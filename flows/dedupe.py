@@ -1,0 +1,125 @@
+"""Deduplication: by canonical URL, by content hash, and by near-duplicate text (embeddings).
+
+The same story syndicated by several outlets should become one document with several sources,
+not several documents whose deals would be counted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from extractors.records import SourceDocument
+from flows.normalize import canonical_url
+
+Embedder = Callable[[list[str]], np.ndarray]
+DuplicateReason = Literal["url", "hash", "near"]
+
+
+@dataclass(frozen=True)
+class KnownDocument:
+    """What the graph remembers of a document (see ``cypher/ingest.cypher``)."""
+
+    id: str
+    content_hash: str
+    state: str
+    canonical_url: str | None = None
+    sources: tuple[str, ...] = ()
+    embedding: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """``document`` says what ``of`` already says; its source is added to ``of``."""
+
+    document: SourceDocument
+    of: str
+    reason: DuplicateReason
+    similarity: float = 1.0
+
+
+@dataclass
+class DedupeResult:
+    """The documents to extract (with their embeddings), the duplicates, and how many were already done."""
+
+    new: list[SourceDocument] = field(default_factory=list)
+    embeddings: dict[str, list[float]] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    seen: int = 0
+
+
+def source_url(document: SourceDocument) -> str:
+    """The canonical form of where ``document`` came from (a URL, or a path unchanged)."""
+    return canonical_url(document.source)
+
+
+def deduplicate(
+    documents: Sequence[SourceDocument],
+    known: Sequence[KnownDocument],
+    embedder: Embedder | None,
+    threshold: float,
+) -> DedupeResult:
+    """Split ``documents`` into new ones and duplicates of known or earlier ones.
+
+    A document already loaded with the same text is dropped (``seen``); one whose earlier attempt
+    did not finish (state other than ``loaded``) or whose text changed is extracted again.
+    ``embedder`` is called once, only when some document survived the URL and hash checks.
+    """
+    result = DedupeResult()
+    by_id = {k.id: k for k in known}
+    loaded = [k for k in known if k.state == "loaded"]
+    loaded_urls = {url for k in loaded for url in (k.canonical_url, *k.sources) if url}
+    hashes = {k.content_hash: k.id for k in loaded}
+    candidates: list[SourceDocument] = []
+    for document in documents:
+        previous = by_id.get(document.doc)
+        if previous is not None and previous.state == "loaded" and previous.content_hash == document.content_hash:
+            result.seen += 1
+        elif previous is None and source_url(document) in loaded_urls:
+            result.seen += 1
+        elif previous is None and document.content_hash in hashes:
+            result.duplicates.append(Duplicate(document, hashes[document.content_hash], "hash"))
+        elif any(c.content_hash == document.content_hash for c in candidates):
+            first = next(c for c in candidates if c.content_hash == document.content_hash)
+            result.duplicates.append(Duplicate(document, first.doc, "hash"))
+        else:
+            candidates.append(document)
+    if not candidates:
+        return result
+    if embedder is None:
+        result.new = candidates
+        return result
+
+    vectors = np.asarray(embedder([c.text for c in candidates]), dtype=np.float32)
+    reference_ids = [k.id for k in loaded if k.embedding is not None and k.id not in {c.doc for c in candidates}]
+    reference = [np.asarray(by_id[i].embedding, dtype=np.float32) for i in reference_ids]
+    for document, vector in zip(candidates, vectors):
+        best, best_id = -1.0, ""
+        if reference:
+            scores = np.stack(reference) @ vector
+            index = int(np.argmax(scores))
+            best, best_id = float(scores[index]), reference_ids[index]
+        if best >= threshold:
+            result.duplicates.append(Duplicate(document, best_id, "near", best))
+            continue
+        result.new.append(document)
+        result.embeddings[document.doc] = vector.tolist()
+        # Later documents of this batch are compared with the earlier new ones too.
+        reference_ids.append(document.doc)
+        reference.append(vector)
+    return result
+
+
+def get_embedder() -> Embedder:
+    """all-MiniLM-L6-v2, offline: the same model object the company resolver loads (once per process)."""
+    from extractors.resolve import get_embedding_model
+
+    model = get_embedding_model()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+    return embed

@@ -1,0 +1,224 @@
+"""Fetchers: RSS/Atom feeds, SEC EDGAR filings and local folders, each to ``SourceDocument``s.
+
+They do I/O but hold no state: a feed or filing that cannot be read becomes a ``FetchProblem``
+(or, for a whole feed, an exception the flow logs and skips), never a crash of the run.
+``skip`` is the set of canonical URLs already in the graph: their pages are not fetched again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urljoin
+
+import feedparser
+import httpx
+import trafilatura
+from lxml import html as lxml_html
+
+from extractors.records import SourceDocument
+from flows.normalize import canonical_url
+from flows.sources import EdgarSource
+from ouroboros.errors import InputError
+
+FEED_USER_AGENT = "ouroboros/0.1 (news feed reader; +https://github.com/ouroboros-graph/ouroboros)"
+
+
+class SourceUnavailable(InputError):
+    """A source timed out, refused, or answered 5xx: worth retrying later."""
+
+
+@dataclass(frozen=True)
+class FetchProblem:
+    """One item that could not be read; the rest of its source went on."""
+
+    source: str
+    reason: str
+
+
+class RateLimiter:
+    """At most ``rate`` calls of ``wait()`` per second, across threads (the SEC allows 10)."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock, self._sleep = clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next request may go out."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+def make_client(user_agent: str, timeout: float) -> httpx.Client:
+    """An HTTP client that says who it is and gives up after ``timeout`` seconds."""
+    return httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=True)
+
+
+def get(client: httpx.Client, url: str, limiter: RateLimiter | None = None) -> httpx.Response:
+    """GET ``url``; timeouts, connection errors and 5xx raise ``SourceUnavailable``, 4xx ``InputError``."""
+    if limiter is not None:
+        limiter.wait()
+    try:
+        response = client.get(url)
+    except httpx.TimeoutException as e:
+        raise SourceUnavailable(f"{url} timed out after {client.timeout.read}s; it is retried next run") from e
+    except httpx.HTTPError as e:
+        raise SourceUnavailable(f"{url} could not be reached ({e}); check the URL and the network") from e
+    if response.status_code >= 500:
+        raise SourceUnavailable(f"{url} answered {response.status_code}; it is retried next run")
+    if response.status_code >= 400:
+        raise InputError(f"{url} answered {response.status_code}; check the URL in the sources file")
+    return response
+
+
+def html_to_text(html: str, url: str) -> str:
+    """The main text of a web page or filing document (trafilatura; plain text content as fallback)."""
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
+    if text:
+        return text
+    try:
+        return lxml_html.fromstring(html).text_content().strip()
+    except (ValueError, lxml_html.etree.ParserError):
+        return ""
+
+
+def fetch_feed(
+    client: httpx.Client, url: str, skip: Collection[str] = frozenset()
+) -> tuple[list[SourceDocument], list[FetchProblem]]:
+    """Every new item of the RSS/Atom feed at ``url``, its page reduced to main text.
+
+    A feed that cannot be fetched or parsed raises (``SourceUnavailable`` when retrying may help);
+    an item page that fails is a problem and the other items go on.
+    """
+    response = get(client, url)
+    feed = feedparser.parse(response.content, response_headers={"content-location": url})
+    if feed.bozo and not isinstance(feed.bozo_exception, feedparser.CharacterEncodingOverride):
+        raise InputError(f"feed {url} is not well-formed RSS/Atom ({feed.bozo_exception}); skipped this run")
+    documents: list[SourceDocument] = []
+    problems: list[FetchProblem] = []
+    for entry in feed.entries:
+        link = entry.get("link")
+        if not link:
+            problems.append(FetchProblem(url, f"item {entry.get('title', '?')!r} has no link"))
+            continue
+        link = urljoin(url, link)
+        canonical = canonical_url(link)
+        if canonical in skip:
+            continue
+        try:
+            page = get(client, link)
+        except InputError as e:
+            problems.append(FetchProblem(link, str(e)))
+            continue
+        text = html_to_text(page.text, link) or _strip_html(entry.get("summary", ""))
+        if not text:
+            problems.append(FetchProblem(link, "page has no readable text"))
+            continue
+        documents.append(
+            SourceDocument(doc=canonical, text=text, source=link, title=entry.get("title"), published=_published(entry))
+        )
+    return documents, problems
+
+
+def fetch_edgar(
+    client: httpx.Client, config: EdgarSource, skip: Collection[str] = frozenset(), limiter: RateLimiter | None = None
+) -> tuple[list[SourceDocument], list[FetchProblem]]:
+    """The configured forms of each company: the primary document, and for 8-Ks the EX-99 exhibits.
+
+    Every request goes through ``limiter`` (``config.requests_per_second``). A company or a
+    filing that cannot be read is a problem and the others go on.
+    """
+    limiter = limiter or RateLimiter(config.requests_per_second)
+    documents: list[SourceDocument] = []
+    problems: list[FetchProblem] = []
+    for cik in config.ciks:
+        submissions_url = f"{config.data_url.rstrip('/')}/submissions/CIK{cik}.json"
+        try:
+            submissions = get(client, submissions_url, limiter).json()
+            recent = submissions["filings"]["recent"]
+            filings = list(
+                zip(recent["accessionNumber"], recent["form"], recent["primaryDocument"], recent["filingDate"])
+            )
+        except InputError as e:
+            problems.append(FetchProblem(submissions_url, str(e)))
+            continue
+        except (ValueError, KeyError, TypeError) as e:
+            problems.append(FetchProblem(submissions_url, f"not the expected EDGAR submissions JSON ({e!r})"))
+            continue
+        company = submissions.get("name") or cik
+        wanted = [f for f in filings if f[1] in config.forms][: config.limit]
+        for accession, form, primary, filed in wanted:
+            folder = f"{config.archives_url.rstrip('/')}/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/"
+            try:
+                names = [primary]
+                if form == "8-K":
+                    names += _press_release_exhibits(get(client, f"{folder}{accession}-index.htm", limiter).text)
+                for name in dict.fromkeys(names):
+                    doc_url = urljoin(folder, name)
+                    if canonical_url(doc_url) in skip:
+                        continue
+                    text = html_to_text(get(client, doc_url, limiter).text, doc_url)
+                    if not text:
+                        problems.append(FetchProblem(doc_url, "filing document has no readable text"))
+                        continue
+                    documents.append(
+                        SourceDocument(
+                            doc=canonical_url(doc_url),
+                            text=text,
+                            source=doc_url,
+                            title=f"{company} {form} {filed} {name}",
+                            published=filed,
+                        )
+                    )
+            except InputError as e:
+                problems.append(FetchProblem(folder, str(e)))
+    return documents, problems
+
+
+def _press_release_exhibits(index_html: str) -> list[str]:
+    """File names of the EX-99.x exhibits (press releases) listed in an EDGAR filing index page."""
+    names = []
+    for row in lxml_html.fromstring(index_html).xpath("//table[contains(@class, 'tableFile')]//tr[td]"):
+        cells = row.xpath("./td")
+        if len(cells) < 4 or not cells[3].text_content().strip().upper().startswith("EX-99"):
+            continue
+        hrefs = cells[2].xpath(".//a/@href")
+        if hrefs:
+            names.append(hrefs[0].rsplit("/", 1)[-1])
+    return names
+
+
+def fetch_folders(paths: list[Path]) -> tuple[list[SourceDocument], list[FetchProblem]]:
+    """The documents of local folders and files, read by the project's one document reader."""
+    from extractors.documents import read_documents
+
+    documents, problems = read_documents(paths)
+    return list(documents), [FetchProblem(str(getattr(p, "path", p)), str(getattr(p, "reason", p))) for p in problems]
+
+
+def _published(entry: feedparser.FeedParserDict) -> str | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    if not parsed:
+        return None
+    return datetime(*parsed[:6], tzinfo=timezone.utc).isoformat()
+
+
+def _strip_html(fragment: str) -> str:
+    if not fragment.strip():
+        return ""
+    return lxml_html.fromstring(f"<div>{fragment}</div>").text_content().strip()
