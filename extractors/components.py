@@ -1,0 +1,337 @@
+"""spaCy pipeline components for deal extraction, each registered by name with a default config.
+
+Every component follows spaCy's ``span_ruler`` shape: ``__call__(doc) -> Doc`` split into
+``match(doc)`` (find things) and ``set_annotations(doc, matches)`` (write them on the doc).
+
+- ``ouroboros_layout``    (before the parser) a line break ends a sentence: headlines, bullets
+                          and transcript turns never run into the next line.
+- ``ouroboros_companies`` company mentions in ``doc.spans["companies"]``: the curated registry,
+                          unknown names that look like companies ("Nimbus Ridge Labs"), the
+                          model's ORG entities, short forms of names seen earlier ("Nimbus
+                          Ridge") and defined terms of filings (the "Company").
+                          ``span.kb_id_`` holds the registry's canonical name, or "".
+                          Products in ``doc.spans["products"]`` (kb_id_ = vendor when known).
+- ``ouroboros_money``     amounts in ``doc.spans["money"]``; ``span._.money`` is the parsed
+                          ``extractors.money.Money``.
+- ``ouroboros_triggers``  deal words (invest, buy, warrant, loan, stake, ...) found with a
+                          ``Matcher`` in ``doc.spans["deal_triggers"]``, label = the deal kind hinted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from extractors.money import Money, find_money
+from extractors.resolve import Registry, clean_name, load_registry
+
+if not Span.has_extension("money"):
+    Span.set_extension("money", default=None)
+
+COMPANIES = "companies"
+PRODUCTS = "products"
+MONEY = "money"
+TRIGGERS = "deal_triggers"
+
+# Capitalised words the model tags ORG that are never a company on their own.
+_NOT_COMPANIES = {
+    "ai", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
+    "coo", "wire", "nasdaq", "nyse", "agi", "media", "operator", "board", "item", "exhibits", "llm",
+    "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
+    "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
+}
+# Suffix words that can end a name but do not make it a company on their own.
+_WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
+_LEGAL_TAIL = [
+    {"ORTH": ",", "OP": "?"},
+    {"ORTH": {"IN": ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
+                     "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]}, "OP": "?"},
+]
+
+
+# --------------------------------------------------------------------------------------------
+@Language.factory("ouroboros_layout", default_config={})
+def make_layout(nlp: Language, name: str) -> LayoutSentencizer:
+    """Line breaks end sentences (must run before the parser, which keeps preset boundaries)."""
+    return LayoutSentencizer()
+
+
+class LayoutSentencizer:
+    """Marks the token after a line break as a sentence start."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.match(doc))
+        return doc
+
+    def match(self, doc: Doc) -> list[int]:
+        """Indexes of tokens that follow a line break."""
+        starts = []
+        for token in doc[:-1]:
+            if "\n" in token.whitespace_ or (token.is_space and "\n" in token.text):
+                starts.append(token.i + 1)
+        return starts
+
+    def set_annotations(self, doc: Doc, starts: list[int]) -> None:
+        """Set ``is_sent_start`` on those tokens (the parser respects it)."""
+        for i in starts:
+            doc[i].is_sent_start = True
+
+
+# --------------------------------------------------------------------------------------------
+@Language.factory("ouroboros_companies", default_config={"use_model_orgs": True})
+def make_companies(nlp: Language, name: str, use_model_orgs: bool) -> CompanyRecognizer:
+    """Company and product mentions from the registry, name patterns and the model's NER."""
+    return CompanyRecognizer(nlp, load_registry(), use_model_orgs=use_model_orgs)
+
+
+class CompanyRecognizer:
+    """Finds company and product mentions; see the module docstring for the sources."""
+
+    def __init__(self, nlp: Language, registry: Registry, *, use_model_orgs: bool = True) -> None:
+        self.registry = registry
+        self.use_model_orgs = use_model_orgs
+        self.company_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.product_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.canonical: dict[str, str] = {}
+        self.registry_names = {company.name for company in registry.companies}
+        for spelling, canonical in registry.company_names().items():
+            for variant in {spelling, spelling.upper()}:
+                self.canonical[variant] = canonical
+                self.company_matcher.add(canonical, [nlp.make_doc(variant)])
+        for product, vendor in registry.product_names().items():
+            self.product_matcher.add(vendor, [nlp.make_doc(product)])
+        suffixes = sorted({w for key in registry.name_kinds for w in (key.title(), key.upper(), key.capitalize())})
+        self.name_matcher = Matcher(nlp.vocab)
+        # One or more capitalised non-stop words ending in a company-suffix word: "Nimbus Ridge Labs".
+        self.name_matcher.add(
+            "NAME",
+            [[{"IS_TITLE": True, "IS_STOP": False, "IS_SENT_START": False, "OP": "+"},
+              {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL],
+             [{"IS_TITLE": True, "IS_STOP": False, "OP": "+"}, {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL]],
+            greedy="LONGEST",
+        )
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.match(doc))
+        return doc
+
+    def match(self, doc: Doc) -> tuple[list[Span], list[Span]]:
+        """(company spans, product spans); company spans carry the registry name in ``kb_id_``."""
+        registry_spans = [
+            Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
+            for match_id, start, end in self.company_matcher(doc)
+        ]
+        products = [
+            Span(doc, start, end, label="PRODUCT", kb_id=doc.vocab.strings[match_id])
+            for match_id, start, end in self.product_matcher(doc)
+        ]
+        named = [self._trim(span) for span in self.name_matcher(doc, as_spans=True)]
+        named = [span for span in named if span is not None and self._is_name(span)]
+        model_orgs: list[Span] = []
+        if self.use_model_orgs:
+            for ent in doc.ents:
+                if ent.label_ == "ORG":
+                    trimmed = self._trim(ent)
+                    if trimmed is not None and self._is_model_org(trimmed):
+                        model_orgs.append(trimmed)
+        # Registry first, then name patterns, then the model: earlier sources win overlaps.
+        named = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named]
+        model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
+        companies = _prefer(registry_spans, named, model_orgs)
+        companies += self._short_forms(doc, companies)
+        companies += self._defined_terms(doc, companies)
+        companies = filter_spans(companies)
+        products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
+        return sorted(companies, key=lambda s: s.start), products
+
+    def set_annotations(self, doc: Doc, matches: tuple[list[Span], list[Span]]) -> None:
+        """Write ``doc.spans["companies"]`` and ``doc.spans["products"]``."""
+        doc.spans[COMPANIES], doc.spans[PRODUCTS] = matches
+
+    def _trim(self, span: Span) -> Span | None:
+        """Cut a span at a line break and drop a leading "the" and trailing punctuation."""
+        start, end = span.start, span.end
+        for token in span:
+            if "\n" in token.text or (token.i < span.end - 1 and "\n" in token.whitespace_):
+                if token.i - start >= 1 or "\n" in token.whitespace_:
+                    end = token.i + 1 if "\n" not in token.text else token.i
+                    break
+        doc = span.doc
+        while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
+            start += 1
+        while end > start and doc[end - 1].is_punct and doc[end - 1].text not in (".",):
+            end -= 1
+        if end > start and doc[end - 1].text == "'s":
+            end -= 1
+        return Span(doc, start, end) if end > start else None
+
+    def _is_name(self, span: Span) -> bool:
+        words = [t.text for t in span if not t.is_punct]
+        core = clean_name(span.text).split()
+        if len(core) < 2:
+            return False
+        return core[-1].lower() not in _WEAK_SUFFIXES or len(words) > 2
+
+    def _is_model_org(self, span: Span) -> bool:
+        text = clean_name(span.text)
+        if text.casefold() in _NOT_COMPANIES or not text[:1].isupper():
+            return False
+        # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
+        if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
+            return False
+        return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") for t in span)
+
+    def _short_forms(self, doc: Doc, companies: list[Span]) -> list[Span]:
+        """Later mentions by leading words: "Nimbus Ridge" after "Nimbus Ridge Labs"."""
+        forms: dict[tuple[str, ...], Span] = {}
+        for span in companies:
+            words = clean_name(span.text).split()
+            if len(words) >= 2 and span.kb_id_ not in self.registry_names:
+                for n in range(1, len(words)):
+                    forms.setdefault(tuple(words[:n]), span)
+        if not forms:
+            return []
+        found = []
+        taken = {i for span in companies for i in range(span.start, span.end)}
+        for token in doc:
+            if token.i in taken:
+                continue
+            for n in (3, 2, 1):
+                key = tuple(t.text for t in doc[token.i: token.i + n])
+                if len(key) == n and key in forms and not (set(range(token.i, token.i + n)) & taken):
+                    found.append(Span(doc, token.i, token.i + n, label="COMPANY", kb_id=forms[key].kb_id_))
+                    taken.update(range(token.i, token.i + n))
+                    break
+        return found
+
+    def _defined_terms(self, doc: Doc, companies: list[Span]) -> list[Span]:
+        """Filings define short names: ``CoreWeave, Inc. (the "Company")``; find their later uses."""
+        terms: dict[str, Span] = {}
+        for m in re.finditer(r"\(\s*(?:the\s+)?[\"“]([A-Z][^\"”]{1,40})[\"”]\s*\)", doc.text):
+            before = [c for c in companies if c.end_char <= m.start() and m.start() - c.end_char <= 12]
+            if before:
+                terms[m.group(1)] = before[-1]
+        found = []
+        for term, company in terms.items():
+            for m in re.finditer(rf"(?<![\w\"“]){re.escape(term)}(?![\w\"”])", doc.text):
+                span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=company.kb_id_)
+                if span is not None:
+                    found.append(span)
+        return found
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _prefer(*groups: list[Span]) -> list[Span]:
+    kept: list[Span] = []
+    for group in groups:
+        for span in group:
+            if not any(_overlaps(span, other) for other in kept):
+                kept.append(span)
+    return kept
+
+
+def company_text(span: Span) -> str:
+    """The name a company span stands for (registry name, full name of a short form, defined term)."""
+    return span.kb_id_ or clean_name(span.text)
+
+
+# --------------------------------------------------------------------------------------------
+@Language.factory("ouroboros_money", default_config={})
+def make_money(nlp: Language, name: str) -> MoneyRecognizer:
+    """Amounts of money as spans with their parsed value."""
+    return MoneyRecognizer()
+
+
+class MoneyRecognizer:
+    """Regex-based amounts (``extractors.money``) aligned to tokens."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.match(doc))
+        return doc
+
+    def match(self, doc: Doc) -> list[tuple[Span, Money]]:
+        """Each amount as a token span with its parse."""
+        found = []
+        for money in find_money(doc.text):
+            span = doc.char_span(money.start, money.end, label="MONEY", alignment_mode="expand")
+            if span is not None:
+                found.append((span, money))
+        return found
+
+    def set_annotations(self, doc: Doc, matches: list[tuple[Span, Money]]) -> None:
+        """Write ``doc.spans["money"]`` with ``span._.money`` set."""
+        spans = []
+        for span, money in matches:
+            span._.money = money
+            spans.append(span)
+        doc.spans[MONEY] = spans
+
+
+# --------------------------------------------------------------------------------------------
+# Deal words by kind. Lemmas, matched on verbs and nouns; the grammar around them decides roles.
+TRIGGER_LEMMAS: dict[str, list[str]] = {
+    "investment": ["invest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
+                   "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow"],
+    "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
+                 "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
+                 "agreement", "use", "supply", "expand", "expansion", "add-on", "land", "win", "sign"],
+    "warrant": ["warrant"],
+    "backstop": ["backstop", "unsold", "residual"],
+    "loan": ["loan", "lend", "lender", "borrow", "borrowing", "credit", "debt"],
+    "stake_sale": ["sell", "sale", "divest", "unload", "offload", "dump"],
+}
+
+
+@Language.factory("ouroboros_triggers", default_config={"lemmas": TRIGGER_LEMMAS})
+def make_triggers(nlp: Language, name: str, lemmas: dict[str, list[str]]) -> TriggerMatcher:
+    """Deal words (see ``TRIGGER_LEMMAS``) as spans labelled with the kind they hint at."""
+    return TriggerMatcher(nlp, lemmas)
+
+
+class TriggerMatcher:
+    """A ``Matcher`` over lemmas of verbs and nouns."""
+
+    def __init__(self, nlp: Language, lemmas: dict[str, list[str]]) -> None:
+        self.matcher = Matcher(nlp.vocab)
+        for kind, words in lemmas.items():
+            self.matcher.add(kind, [[{"LEMMA": {"IN": words}, "POS": {"IN": ["VERB", "NOUN", "ADJ", "AUX"]}}],
+                                    [{"LOWER": {"IN": words}}]])
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.match(doc))
+        return doc
+
+    def match(self, doc: Doc) -> list[Span]:
+        """One span per trigger token (a token hinting two kinds keeps the first)."""
+        seen: set[int] = set()
+        spans = []
+        for match_id, start, end in self.matcher(doc):
+            if start not in seen:
+                seen.add(start)
+                spans.append(Span(doc, start, end, label=doc.vocab.strings[match_id]))
+        return sorted(spans, key=lambda s: s.start)
+
+    def set_annotations(self, doc: Doc, spans: list[Span]) -> None:
+        """Write ``doc.spans["deal_triggers"]``."""
+        doc.spans[TRIGGERS] = spans
+
+
+def tokens_in(group: list[Span] | Any, sent: Span) -> list[Span]:
+    """The spans of ``group`` that lie inside sentence ``sent``."""
+    return [s for s in group if s.start >= sent.start and s.end <= sent.end]
+
+
+def token_span(group: Any, token: Token) -> Span | None:
+    """The span of ``group`` that contains ``token``."""
+    for span in group:
+        if span.start <= token.i < span.end:
+            return span
+    return None

