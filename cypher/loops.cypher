@@ -1,0 +1,49 @@
+// Loop statements (graph/loops.py). Loops are directed cycles of FLOW relationships
+// (graph/model.py). Each cycle is found once: from its smallest company name (plain
+// string order), walking only through larger names inside the same strongly connected
+// component (Company.scc, kept fresh by graph.writer.refresh_components).
+
+// name: find_loops
+// Cycles of min_length..max_length FLOWs (at most 8: the quantifier below is 0..7 hops
+// plus the closing one); company, when not null, keeps the loops through that company.
+// params: min_length, max_length, company
+OPTIONAL MATCH (target:Company {name: $company})
+WITH target
+WHERE $company IS NULL OR target IS NOT NULL
+MATCH (s:Company)
+WHERE s.scc IS NOT NULL AND (target IS NULL OR s.scc = target.scc)
+MATCH p = (s)((a:Company)-[:FLOW]->(b:Company) WHERE b.scc = s.scc AND b.name > s.name){0,7}(last:Company)-[:FLOW]->(s)
+WITH p, nodes(p) AS ns
+WHERE $min_length <= length(p) <= $max_length
+  AND all(i IN range(1, size(ns) - 2) WHERE NOT ns[i] IN ns[i + 1 .. size(ns) - 1])
+  AND ($company IS NULL OR any(n IN ns WHERE n.name = $company))
+RETURN [n IN ns[0 .. size(ns) - 1] | n.name] AS orgs,
+       [f IN relationships(p) | f {.*, from: startNode(f).name, to: endNode(f).name}] AS edges
+ORDER BY size(orgs), orgs
+
+// name: deal_evidence
+// The sentences and documents behind the given deals.
+// params: deal_ids
+UNWIND $deal_ids AS id
+MATCH (d:Deal {id: id})-[:STATED_BY]->(e:Evidence)
+RETURN d.id AS deal_id, d.doc AS doc, e.text AS text
+
+// name: company_exists
+// params: name
+OPTIONAL MATCH (c:Company {name: $name})
+RETURN c IS NOT NULL AS found
+
+// name: search_names
+// Companies whose name looks like the query (full-text index), best first.
+// params: query, limit
+CALL db.index.fulltext.queryNodes('names', $query) YIELD node, score
+WHERE node:Company
+RETURN node.name AS name, score
+ORDER BY score DESC
+LIMIT $limit
+
+// name: similar_evidence
+// Evidence sentences nearest in meaning to an embedding (vector index).
+// params: embedding, limit
+CALL db.index.vector.queryNodes('evidence_embedding', $limit, $embedding) YIELD node, score
+RETURN node.doc AS doc, node.text AS text, score

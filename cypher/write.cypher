@@ -1,0 +1,174 @@
+// The writer's statements (graph/writer.py). Each runs inside the one transaction that
+// loads a batch of whole documents, so a batch is written entirely or not at all.
+// Rows are built by graph.writer from DealRecords; keys are stable ids (graph/model.py).
+
+// name: upsert_documents
+// params: rows
+UNWIND $rows AS row
+MERGE (d:Document {id: row.id})
+SET d.source = row.source, d.title = row.title, d.content_hash = row.content_hash, d.published = row.published
+
+// name: document_deal_legs
+// Every flow leg of the deals these documents stated so far: the pairs to re-derive
+// when the documents' deals are rewritten or removed.
+// params: docs
+UNWIND $docs AS doc
+MATCH (d:Deal {doc: doc})
+MATCH (a:Company)-[:PAYS]->(d)-[:TO]->(b:Company)
+OPTIONAL MATCH (d)-[:SPEND_BACK]->(payee:Company)
+OPTIONAL MATCH (d)-[:MANDATES]->(:Product)-[:MADE_BY]->(vendor:Company)
+RETURN a.name AS investor, b.name AS recipient, collect(DISTINCT payee.name) AS payees,
+       collect(DISTINCT vendor.name) AS vendors
+
+// name: delete_stale_deals
+// A document's records are its complete set of deals: drop the ones it no longer states.
+// params: docs, keep
+UNWIND $docs AS doc
+MATCH (d:Deal {doc: doc})
+WHERE NOT d.id IN $keep
+DETACH DELETE d
+
+// name: delete_deal_extras
+// Spend-backs and mandates are rewritten from the records on every load.
+// params: ids
+UNWIND $ids AS id
+MATCH (d:Deal {id: id})-[r:SPEND_BACK|MANDATES]->()
+DELETE r
+
+// name: delete_orphan_evidence
+// params: docs
+UNWIND $docs AS doc
+MATCH (e:Evidence {doc: doc})
+WHERE NOT EXISTS { (:Deal)-[:STATED_BY]->(e) }
+DETACH DELETE e
+
+// name: upsert_companies
+// params: names
+UNWIND $names AS name
+MERGE (:Company {name: name})
+
+// name: upsert_evidence
+// params: rows
+UNWIND $rows AS row
+MATCH (doc:Document {id: row.doc})
+MERGE (e:Evidence {id: row.id})
+SET e.text = row.text, e.doc = row.doc
+MERGE (e)-[:IN_DOCUMENT]->(doc)
+
+// name: evidence_without_embedding
+// params: ids
+UNWIND $ids AS id
+OPTIONAL MATCH (e:Evidence {id: id})
+WITH id, e
+WHERE e IS NULL OR e.embedding IS NULL
+RETURN id
+
+// name: set_evidence_embeddings
+// params: rows
+UNWIND $rows AS row
+MATCH (e:Evidence {id: row.id})
+CALL db.create.setNodeVectorProperty(e, 'embedding', row.embedding)
+
+// name: upsert_deals
+// `updated_at` moves only when the deal's content changed (its fingerprint).
+// params: rows, now
+UNWIND $rows AS row
+MATCH (investor:Company {name: row.investor})
+MATCH (recipient:Company {name: row.recipient})
+MATCH (e:Evidence {id: row.evidence_id})
+MERGE (d:Deal {id: row.id})
+ON CREATE SET d.first_seen = $now, d.updated_at = $now
+SET d.updated_at = CASE WHEN d.fingerprint = row.fingerprint THEN d.updated_at ELSE $now END
+SET d.doc = row.doc, d.kind = row.kind, d.amount_usd = row.amount_usd, d.amount_text = row.amount_text,
+    d.status = row.status, d.extractor = row.extractor, d.confidence = row.confidence,
+    d.caption = row.caption, d.fingerprint = row.fingerprint
+MERGE (investor)-[:PAYS]->(d)
+MERGE (d)-[:TO]->(recipient)
+MERGE (d)-[s:STATED_BY]->(e)
+SET s.extractor = row.extractor, s.confidence = row.confidence
+
+// name: upsert_spend_backs
+// params: rows
+UNWIND $rows AS row
+MATCH (d:Deal {id: row.deal_id})
+MATCH (payee:Company {name: row.payee})
+MERGE (d)-[s:SPEND_BACK]->(payee)
+SET s.what = row.what, s.amount_usd = row.amount_usd
+
+// name: upsert_mandates
+// params: rows
+UNWIND $rows AS row
+MATCH (d:Deal {id: row.deal_id})
+MATCH (vendor:Company {name: row.vendor})
+MERGE (p:Product {name: row.product, vendor: row.vendor})
+MERGE (p)-[:MADE_BY]->(vendor)
+MERGE (d)-[:MANDATES]->(p)
+
+// name: read_flow_legs
+// Every deal leg from one company to another, for the pairs whose FLOW is re-derived,
+// with the FLOW that exists now (null when none).
+// params: pairs
+UNWIND $pairs AS pair
+MATCH (a:Company {name: pair.from}), (b:Company {name: pair.to})
+OPTIONAL MATCH (a)-[f:FLOW]->(b)
+WITH a, b, f,
+  COLLECT {
+    MATCH (a)-[:PAYS]->(d:Deal)-[:TO]->(b)
+    OPTIONAL MATCH (doc:Document {id: d.doc})
+    RETURN {deal_id: d.id, kind: d.kind, amount_usd: d.amount_usd, status: d.status, doc: d.doc,
+            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
+  } +
+  COLLECT {
+    MATCH (a)<-[:TO]-(d:Deal)-[s:SPEND_BACK]->(b)
+    OPTIONAL MATCH (doc:Document {id: d.doc})
+    RETURN {deal_id: d.id, kind: 'spend_back', amount_usd: s.amount_usd, status: d.status, doc: d.doc,
+            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
+  } +
+  COLLECT {
+    MATCH (a)<-[:TO]-(d:Deal)-[:MANDATES]->(:Product)-[:MADE_BY]->(b)
+    OPTIONAL MATCH (doc:Document {id: d.doc})
+    RETURN {deal_id: d.id, kind: 'mandate', amount_usd: null, status: d.status, doc: d.doc,
+            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
+  } AS legs
+RETURN a.name AS from, b.name AS to, f IS NOT NULL AS has_flow, legs
+
+// name: upsert_flows
+// params: rows
+UNWIND $rows AS row
+MATCH (a:Company {name: row.from}), (b:Company {name: row.to})
+MERGE (a)-[f:FLOW]->(b)
+SET f = row.props
+
+// name: delete_flows
+// params: pairs
+UNWIND $pairs AS pair
+MATCH (:Company {name: pair.from})-[f:FLOW]->(:Company {name: pair.to})
+DELETE f
+
+// name: mark_components_stale
+// A FLOW appeared or vanished: Company.scc must be recomputed before loops are read.
+MERGE (s:GraphState {id: 'graph'})
+SET s.components_stale = true
+
+// name: flow_edges
+// The FLOW edge list (for the component refresh and for cross-checks).
+MATCH (a:Company)-[:FLOW]->(b:Company)
+RETURN a.name AS from, b.name AS to
+
+// name: current_components
+MATCH (c:Company)
+WHERE c.scc IS NOT NULL
+RETURN c.name AS name, c.scc AS scc
+
+// name: components_state
+OPTIONAL MATCH (s:GraphState {id: 'graph'})
+RETURN coalesce(s.components_stale, false) AS stale
+
+// name: set_components
+// params: rows, now
+UNWIND $rows AS row
+MATCH (c:Company {name: row.name})
+SET c.scc = row.scc
+WITH count(*) AS updated
+MERGE (s:GraphState {id: 'graph'})
+SET s.components_stale = false, s.components_at = $now

@@ -1,0 +1,136 @@
+"""The graph model, written down once: labels, keys, relationship types and their properties.
+
+``cypher/schema.cypher``, the writer's statements in ``cypher/write.cypher`` and the tests follow
+this module (``tests/unit/test_queries.py`` checks that the schema covers every key and that the
+write statements use only the labels and relationship types declared here). ``docs/graph.md``
+draws it.
+
+Money moves along ``(:Company)-[:PAYS]->(:Deal)-[:TO]->(:Company)``; each deal is its own node,
+so two deals between the same pair stay two. The writer derives one walkable
+``(:Company)-[:FLOW]->(:Company)`` per ordered pair from every deal leg that is not denied; the
+loop queries walk only ``FLOW``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+LegRole = Literal["deal", "spend_back", "mandate"]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node label, the properties that identify it and the ones it carries."""
+
+    label: str
+    key: tuple[str, ...]
+    properties: tuple[str, ...]
+    doc: str
+
+
+@dataclass(frozen=True)
+class RelSpec:
+    """A relationship type between two labels and its properties."""
+
+    type: str
+    start: str
+    end: str
+    properties: tuple[str, ...]
+    doc: str
+
+
+COMPANY = NodeSpec(
+    "Company",
+    key=("name",),
+    properties=("name", "scc"),
+    doc="A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone).",
+)
+PRODUCT = NodeSpec(
+    "Product",
+    key=("name", "vendor"),
+    properties=("name", "vendor"),
+    doc="Hardware or a cloud a deal mandates (Trainium, Vera Rubin), made by `vendor`.",
+)
+DOCUMENT = NodeSpec(
+    "Document",
+    key=("id",),
+    properties=("id", "source", "title", "content_hash", "published"),
+    doc="A source document; `id` is the `doc` field of its records.",
+)
+EVIDENCE = NodeSpec(
+    "Evidence",
+    key=("id",),
+    properties=("id", "text", "doc", "embedding"),
+    doc="The sentence(s) stating a deal; `id` = hash(doc, text); `embedding` = 384 floats (all-MiniLM-L6-v2).",
+)
+DEAL = NodeSpec(
+    "Deal",
+    key=("id",),
+    properties=(
+        "id", "doc", "kind", "amount_usd", "amount_text", "status", "extractor", "confidence",
+        "caption", "fingerprint", "first_seen", "updated_at",
+    ),
+    doc="One deal one document states; `id` = DealRecord.deal_id.",
+)
+ALERT = NodeSpec(
+    "Alert",
+    key=("id",),
+    properties=(
+        "id", "loop_id", "channel", "orgs", "sent_state", "sent_fingerprint", "sent_at",
+        "pending", "pending_since", "attempts", "last_error",
+    ),
+    doc="What was last delivered about one loop to one destination (`channel`), and what is pending.",
+)
+GRAPH_STATE = NodeSpec(
+    "GraphState",
+    key=("id",),
+    properties=("id", "components_stale", "components_at"),
+    doc="A single bookkeeping node: whether `Company.scc` must be recomputed before loops are read.",
+)
+
+PAYS = RelSpec("PAYS", "Company", "Deal", (), "The party the money or value comes from (investor, buyer, lender...).")
+TO = RelSpec("TO", "Deal", "Company", (), "The party it goes to (recipient, vendor, warrant holder...).")
+SPEND_BACK = RelSpec(
+    "SPEND_BACK", "Deal", "Company", ("what", "amount_usd"),
+    "The recipient's obligation to spend the money at this payee: a second flow recipient -> payee.",
+)
+MANDATES = RelSpec("MANDATES", "Deal", "Product", (), "The deal requires this hardware: a flow recipient -> vendor.")
+MADE_BY = RelSpec("MADE_BY", "Product", "Company", (), "The product's vendor.")
+STATED_BY = RelSpec("STATED_BY", "Deal", "Evidence", ("extractor", "confidence"), "Where the deal is stated.")
+IN_DOCUMENT = RelSpec("IN_DOCUMENT", "Evidence", "Document", (), "The document the sentence is in.")
+FLOW = RelSpec(
+    "FLOW", "Company", "Company",
+    (
+        "deal_ids", "kinds", "amount_usd", "statuses", "docs", "sources", "tentative", "confidence",
+        "first_seen", "latest", "label",
+    ),
+    "Derived by the writer: every non-denied deal leg from start to end, aggregated; loop queries walk it.",
+)
+
+NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, GRAPH_STATE)
+RELATIONSHIPS: tuple[RelSpec, ...] = (PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, IN_DOCUMENT, FLOW)
+
+EMBEDDING_DIMENSIONS = 384
+# Deals in these statuses do not move money, so they never make a FLOW.
+NON_FLOW_STATUSES: frozenset[str] = frozenset({"denied"})
+# Deals in these statuses make a FLOW that is marked tentative.
+TENTATIVE_STATUSES: frozenset[str] = frozenset({"in_talks"})
+# The longest loop the loop statement can walk (its quantifier is a literal in cypher/loops.cypher).
+MAX_LOOP_LENGTH = 8
+
+
+def stable_hash(*parts: str, size: int = 20) -> str:
+    """A short, stable hex id of ``parts`` (a separator that cannot occur in names keeps them apart)."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:size]
+
+
+def evidence_id(doc: str, text: str) -> str:
+    """The id of an evidence node: the same sentence of the same document is one node."""
+    return stable_hash("evidence", doc, text)
+
+
+def loop_id(orgs: tuple[str, ...] | list[str]) -> str:
+    """The id of a loop: a hash of its canonical org sequence (see ``graph.loops.canonical_rotation``)."""
+    return stable_hash("loop", *orgs, size=16)
