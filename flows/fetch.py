@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urljoin
+from xml.sax import SAXException
 
 import feedparser
 import httpx
@@ -106,8 +107,10 @@ def fetch_feed(
     an item page that fails is a problem and the other items go on.
     """
     response = get(client, url)
-    feed = feedparser.parse(response.content, response_headers={"content-location": url})
-    if feed.bozo and not isinstance(feed.bozo_exception, feedparser.CharacterEncodingOverride):
+    headers = {"content-location": url, "content-type": response.headers.get("content-type", "application/xml")}
+    feed = feedparser.parse(response.content, response_headers=headers)
+    # Encoding or content-type quibbles are harmless; broken XML means we cannot trust the items.
+    if feed.bozo and (isinstance(feed.bozo_exception, SAXException) or not feed.entries):
         raise InputError(f"feed {url} is not well-formed RSS/Atom ({feed.bozo_exception}); skipped this run")
     documents: list[SourceDocument] = []
     problems: list[FetchProblem] = []
