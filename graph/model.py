@@ -56,8 +56,16 @@ PRODUCT = NodeSpec(
 DOCUMENT = NodeSpec(
     "Document",
     key=("id",),
-    properties=("id", "source", "title", "content_hash", "published"),
-    doc="A source document; `id` is the `doc` field of its records.",
+    properties=(
+        "id", "source", "title", "content_hash", "published",
+        # Ingestion bookkeeping (cypher/ingest.cypher, flows/ingest.py).
+        "canonical_url", "state", "attempts", "error", "sources", "embedding", "text", "fetched_at", "loaded_at",
+    ),
+    doc=(
+        "A source document; `id` is the `doc` field of its records. Ingestion adds `state` "
+        "(fetched/extracted/loaded/failed), `attempts`, `error`, `sources` (every URL that carried it), "
+        "`embedding` (of its text, for near-duplicates) and `text` (kept until it is loaded)."
+    ),
 )
 EVIDENCE = NodeSpec(
     "Evidence",
