@@ -1,0 +1,52 @@
+"""Prompt files: loaded by name, checked at load time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors import llm_prompt
+from extractors.llm_prompt import available_prompts, load_prompt
+from ouroboros.errors import ConfigError
+
+
+@pytest.fixture
+def prompts_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setattr(llm_prompt, "PROMPTS_DIR", tmp_path)
+    load_prompt.cache_clear()
+    yield tmp_path
+    load_prompt.cache_clear()
+
+
+def test_shipped_prompt_loads_with_its_version_and_hash() -> None:
+    assert "deals_v1" in available_prompts()
+    prompt = load_prompt("deals_v1")
+    assert prompt.name == "deals_v1" and len(prompt.sha256) == 64
+    system, user = prompt.messages("PASSAGE TEXT", "CONTEXT TEXT", "LEAD TEXT")
+    assert "PASSAGE TEXT" not in system.content
+    assert "PASSAGE: PASSAGE TEXT" in user.content and "CONTEXT: CONTEXT TEXT" in user.content
+    assert "DOCUMENT START: LEAD TEXT" in user.content
+
+
+def test_unknown_prompt_fails_at_load_time() -> None:
+    with pytest.raises(ConfigError, match="unknown LLM prompt 'deals_v0'.*deals_v1"):
+        load_prompt("deals_v0")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("no roles at all {{passage}}", "must consist of"),
+        ("<!-- role: user -->\n{{lead}} {{context}} {{passage}}\n<!-- role: system -->\nx", "must consist of"),
+        ("<!-- role: system -->\nx\n<!-- role: user -->\n{{context}} {{passage}}", "exactly the placeholders"),
+        ("<!-- role: system -->\nx\n<!-- role: user -->\n{{lead}} {{context}} {{passage}} {{doc}}",
+         "exactly the placeholders"),
+        ("<!-- role: system -->\n{{passage}}\n<!-- role: user -->\n{{lead}} {{context}} {{passage}}",
+         "user part only"),
+    ],
+)
+def test_malformed_prompt_fails_at_load_time(prompts_dir: Path, body: str, message: str) -> None:
+    (prompts_dir / "bad.md").write_text(body)
+    with pytest.raises(ConfigError, match=message):
+        load_prompt("bad")
