@@ -6,7 +6,9 @@
 // params: rows
 UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
-SET d.source = row.source, d.title = row.title, d.content_hash = row.content_hash, d.published = row.published
+// Ingestion may have stored these already; a record-only document (no SourceDocument) keeps them.
+SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.title),
+    d.content_hash = coalesce(row.content_hash, d.content_hash), d.published = coalesce(row.published, d.published)
 
 // name: document_deal_legs
 // Every flow leg of the deals these documents stated so far: the pairs to re-derive

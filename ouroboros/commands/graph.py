@@ -2,11 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(no_args_is_help=True)
 
 
-def loops() -> None:
-    """List the loops in the graph."""
-    raise NotImplementedError
+def loops(
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json (the full loops with evidence) or csv.")
+    ] = "table",
+    company: Annotated[
+        str | None, typer.Option("--company", "-c", help="Only loops through this company (exact name).")
+    ] = None,
+    max_length: Annotated[int, typer.Option("--max-length", help="Most companies in a loop (2..8).")] = 6,
+    min_length: Annotated[int, typer.Option("--min-length", help="Fewest companies in a loop.")] = 2,
+) -> None:
+    """List the loops in the graph: directed cycles of money flows, each once, best score first."""
+    # Imported here so `ouroboros --help` stays fast and the other commands load without Neo4j.
+    from rich.table import Table
+
+    from graph.driver import get_driver
+    from graph.loops import find_loops, loops_to_csv, loops_to_json
+    from graph.writer import format_usd
+    from ouroboros.console import console, err_console
+    from ouroboros.errors import ConfigError
+
+    if fmt not in ("table", "json", "csv"):
+        raise ConfigError(f"unknown --format {fmt!r}; use table, json or csv")
+    driver = get_driver()
+    try:
+        found = find_loops(driver, min_length=min_length, max_length=max_length, company=company)
+    finally:
+        driver.close()
+    if fmt == "json":
+        print(loops_to_json(found))
+        return
+    if fmt == "csv":
+        print(loops_to_csv(found), end="")
+        return
+    table = Table(title=f"{len(found)} loop(s)")
+    for column in ("score", "loop", "money around", "tentative", "first seen", "id"):
+        table.add_column(column)
+    for loop in found:
+        table.add_row(
+            f"{loop.score:.3f}", loop.chain, format_usd(loop.score_parts.get("money_usd")),
+            "yes" if loop.tentative else "", (loop.first_seen or "")[:10], loop.id,
+        )
+    console.print(table)
+    if not found:
+        err_console.print("No loops. Load deals first (`ouroboros run`), or widen --max-length.")

@@ -1,0 +1,98 @@
+"""Pure parts of alerts: what counts as news, formats, the Slack payload and the picture."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pytest
+
+from graph.alerts import (
+    Alert, alert_state, change_reason, channel_of, draw_loop_svg, due_alerts, render_csv, render_jsonl,
+    render_markdown, resolve_format, slack_payload,
+)
+from graph.loops import Loop, LoopEdge
+from graph.model import stable_hash
+from ouroboros.errors import ConfigError
+
+
+def make_loop(amount: float | None = 1e11, statuses: tuple[str, ...] = ("announced",), kind: str = "investment",
+              names: tuple[str, str] = ("NVIDIA", "OpenAI")) -> Loop:
+    a, b = names
+    edges = (
+        LoopEdge(source=a, target=b, kind=kind, amount_usd=amount, deal_ids=("d1",),
+                 evidence=({"doc": "d01.txt", "text": f"{a} will invest in {b}."},), statuses=statuses, docs=("d01.txt",)),
+        LoopEdge(source=b, target=a, kind="spend_back", amount_usd=None, deal_ids=("d1",),
+                 evidence=({"doc": "d01.txt", "text": f"{a} will invest in {b}."},), statuses=statuses, docs=("d01.txt",)),
+    )
+    return Loop(id="L1", orgs=(a, b), edges=edges, score=0.5, first_seen="2026-01-01T00:00:00+00:00",
+                tentative=False, score_parts={"money_usd": None})
+
+
+def test_news_is_new_loop_new_edge_larger_amount_or_status_change() -> None:
+    sent = alert_state(make_loop())
+    assert change_reason(None, sent) == "new loop"
+    assert change_reason(sent, alert_state(make_loop())) is None
+    assert change_reason(sent, alert_state(make_loop(amount=5e10))) is None  # smaller is not news
+    assert change_reason(sent, alert_state(make_loop(amount=2e11))) == "larger amount"
+    assert change_reason(sent, alert_state(make_loop(statuses=("completed",)))) == "status change"
+    assert change_reason(sent, alert_state(make_loop(kind="investment+purchase"))) == "new edge"
+
+
+def test_due_alerts_skip_sent_and_retry_pending() -> None:
+    loop = make_loop()
+    alert_id = stable_hash("alert", "jsonl:/x", loop.id)
+    sent = {alert_id: {"sent_state": json.dumps(alert_state(loop)), "pending": False}}
+    assert due_alerts([loop], "jsonl:/x", sent) == []
+    pending = {alert_id: {"sent_state": json.dumps(alert_state(loop)), "pending": True}}
+    assert [a.reason for a in due_alerts([loop], "jsonl:/x", pending)] == ["retry"]
+    assert [a.reason for a in due_alerts([loop], "jsonl:/x", {})] == ["new loop"]
+
+
+def test_formats_and_channels() -> None:
+    assert resolve_format("/tmp/a.csv", None) == "csv"
+    assert resolve_format("/tmp/folder", None) == "jsonl"
+    assert resolve_format("https://hooks.example/x", "md") == "md"
+    with pytest.raises(ConfigError):
+        resolve_format("/tmp/a.csv", "md")
+    with pytest.raises(ConfigError):
+        resolve_format("/tmp/a", "xml")
+    secret = "https://hooks.example/services/T000/B000/secret"
+    assert "secret" not in channel_of(secret, "jsonl")
+
+
+def alert(loop: Loop | None = None) -> Alert:
+    loop = loop or make_loop()
+    return Alert(id="A1", loop=loop, reason="new loop", state=alert_state(loop))
+
+
+def test_jsonl_and_csv_carry_the_loop() -> None:
+    (line,) = render_jsonl([alert()], "2026-01-01T00:00:00+00:00").splitlines()
+    record = json.loads(line)
+    assert record["loop"]["orgs"] == ["NVIDIA", "OpenAI"] and record["reason"] == "new loop"
+    assert record["loop"]["edges"][0]["evidence"] == [{"doc": "d01.txt", "text": "NVIDIA will invest in OpenAI."}]
+    (row,) = csv.DictReader(io.StringIO(render_csv([alert()], "now")))
+    assert row["orgs"] == "NVIDIA -> OpenAI -> NVIDIA" and row["delivery_id"] == alert().delivery_id
+
+
+def test_slack_payload_escapes_and_keeps_the_alert() -> None:
+    payload = slack_payload(alert(make_loop(names=("A <b> & Co", "Z|x"))), "now")
+    assert payload["text"].startswith("Loop (new loop): A <b> & Co -> Z|x")
+    assert "A &lt;b&gt; &amp; Co" in payload["blocks"][1]["text"]["text"]
+    assert payload["metadata"]["event_payload"]["loop"]["orgs"] == ["A <b> & Co", "Z|x"]
+
+
+def test_markdown_report_escapes_table_cells() -> None:
+    report = render_markdown([alert(make_loop(names=("A|B", "C")))], "now", {"L1": "p/L1.svg"})
+    assert "## 1. A\\|B -> C -> A\\|B" in report
+    assert "![A\\|B -> C -> A\\|B](p/L1.svg)" in report
+    assert "| A\\|B | C | investment | $100B | announced | d01.txt: A\\|B will invest in C. |" in report
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz dot is not installed")
+def test_picture_labels_edges_with_kind_and_amount() -> None:
+    svg = draw_loop_svg(make_loop(names=('Q "quoted" \\ co', "OpenAI")))
+    assert svg is not None and svg.lstrip().startswith("<?xml")
+    assert "investment" in svg and "$100B" in svg and "Q &quot;quoted&quot; \\ co" in svg
