@@ -28,6 +28,7 @@ class KnownDocument:
     state: str
     canonical_url: str | None = None
     sources: tuple[str, ...] = ()
+    attempts: int = 0
     embedding: tuple[float, ...] | None = None
 
 

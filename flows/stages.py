@@ -1,0 +1,179 @@
+"""The ingestion stages as plain functions; ``flows/ingest.py`` wraps each in a Prefect task.
+
+get -> normalise -> deduplicate -> extract -> load -> detect loops -> alert. Every function here
+takes what it needs as arguments (an open driver, documents, records) so tests call them directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from neo4j import Driver
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from pydantic import BaseModel, ConfigDict
+
+from extractors.records import DealRecord, Extractor, SourceDocument
+from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
+from flows.normalize import normalize_document
+from graph.queries import run_query
+from graph.writer import load_records
+from ouroboros.errors import ExtractionError, GraphError
+
+
+class Extraction(BaseModel):
+    """The records one document gave."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str
+    records: list[DealRecord]
+
+
+class Failure(BaseModel):
+    """A document whose extraction failed; it is recorded and retried next run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: str
+    error: str
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _read(driver: Driver, name: str, **params: object) -> list[dict[str, object]]:
+    try:
+        with driver.session() as session:
+            return run_query(session, name, **params).data()
+    except (Neo4jError, ServiceUnavailable) as e:
+        raise GraphError(f"reading ingestion state ({name}) failed: {e}; check `ouroboros neo4j status`") from e
+
+
+def _write(driver: Driver, name: str, **params: object) -> None:
+    try:
+        with driver.session() as session:
+            session.execute_write(lambda tx: run_query(tx, name, **params).consume())
+    except (Neo4jError, ServiceUnavailable) as e:
+        raise GraphError(f"recording ingestion state ({name}) failed: {e}; rerun: nothing is lost") from e
+
+
+def read_known(driver: Driver) -> list[KnownDocument]:
+    """What the graph remembers of every document (without embeddings)."""
+    return [
+        KnownDocument(
+            id=str(row["id"]),
+            content_hash=str(row["content_hash"] or ""),
+            state=str(row["state"]),
+            canonical_url=row["canonical_url"],  # type: ignore[arg-type]
+            sources=tuple(row["sources"]),  # type: ignore[arg-type]
+            attempts=int(row["attempts"]),  # type: ignore[call-overload]
+        )
+        for row in _read(driver, "ingest_known_documents")
+    ]
+
+
+def skip_urls(known: Sequence[KnownDocument], max_attempts: int) -> set[str]:
+    """URLs not worth fetching again: loaded documents (and their duplicates), and ones given up on."""
+    done = [k for k in known if k.state == "loaded" or (k.state == "failed" and k.attempts >= max_attempts)]
+    return {url for k in done for url in (k.canonical_url, *k.sources) if url}
+
+
+def read_pending(driver: Driver, max_attempts: int) -> list[SourceDocument]:
+    """Documents an earlier run fetched but did not finish, from the text the graph keeps for them."""
+    return [
+        SourceDocument(
+            doc=str(row["id"]), text=str(row["text"]), source=str(row["source"] or row["id"]),
+            title=row["title"], published=row["published"],  # type: ignore[arg-type]
+        )
+        for row in _read(driver, "ingest_pending_documents", max_attempts=max_attempts)
+    ]
+
+
+def gather(fetched: Sequence[SourceDocument], pending: Sequence[SourceDocument]) -> list[SourceDocument]:
+    """Fetched documents plus pending ones not fetched again (a fresh copy wins), normalised."""
+    documents = [normalize_document(d) for d in fetched]
+    ids = {d.doc for d in documents}
+    return documents + [normalize_document(d) for d in pending if d.doc not in ids]
+
+
+def find_duplicates(
+    driver: Driver,
+    documents: Sequence[SourceDocument],
+    known: Sequence[KnownDocument],
+    embedder: Embedder | None,
+    threshold: float,
+    max_attempts: int,
+) -> DedupeResult:
+    """Deduplicate ``documents`` against the graph; embeddings are read and computed only when needed."""
+    given_up = {k.id for k in known if k.state == "failed" and k.attempts >= max_attempts}
+    hashes = {k.id: k.content_hash for k in known}
+    # A document that failed too often is left alone until its text changes.
+    documents = [d for d in documents if not (d.doc in given_up and hashes[d.doc] == d.content_hash)]
+    first = deduplicate(documents, known, None, threshold)
+    if not first.new or embedder is None:
+        return first
+    vectors = {str(r["id"]): tuple(r["embedding"]) for r in _read(driver, "ingest_document_embeddings")}  # type: ignore[arg-type]
+    known = [replace(k, embedding=vectors.get(k.id)) for k in known]
+    return deduplicate(documents, known, embedder, threshold)
+
+
+def record_fetched(driver: Driver, result: DedupeResult) -> None:
+    """Store the new documents (state ``fetched``, text kept) and add duplicates' URLs as sources."""
+    now = now_iso()
+    rows = [
+        {
+            "id": d.doc, "source": d.source, "title": d.title, "published": d.published,
+            "content_hash": d.content_hash, "canonical_url": source_url(d), "text": d.text,
+            "embedding": result.embeddings.get(d.doc),
+        }
+        for d in result.new
+    ]
+    if rows:
+        _write(driver, "ingest_mark_fetched", rows=rows, now=now)
+    sources = [{"id": dup.of, "url": source_url(dup.document)} for dup in result.duplicates]
+    if sources:
+        _write(driver, "ingest_add_sources", rows=sources)
+
+
+@lru_cache(maxsize=4)
+def cached_extractor(name: str) -> Extractor:
+    """One extractor per name and process: models load once, also on each Dask worker."""
+    from extractors.registry import get_extractor
+
+    return get_extractor(name)
+
+
+def extract_document(extractor: str, document: SourceDocument) -> Extraction:
+    """Run the extractor called ``extractor`` on one document; ExtractionError names it when it fails."""
+    try:
+        records = cached_extractor(extractor).extract(document.text, document.doc)
+    except ExtractionError:
+        raise
+    except Exception as e:  # an extractor bug must not lose the document: it is recorded as failed
+        raise ExtractionError(f"extractor {extractor!r} failed on {document.doc}: {e!r}") from e
+    return Extraction(doc=document.doc, records=list(records))
+
+
+def record_extracted(driver: Driver, extractions: Sequence[Extraction], failures: Sequence[Failure]) -> None:
+    """Mark documents extracted, or failed with their error (retried next run)."""
+    if extractions:
+        _write(driver, "ingest_mark_extracted", ids=[e.doc for e in extractions])
+    if failures:
+        _write(driver, "ingest_mark_failed", rows=[f.model_dump() for f in failures])
+
+
+def load_documents(driver: Driver, extractions: Sequence[Extraction], documents: Sequence[SourceDocument]) -> int:
+    """Write these documents' deals (replacing what they stated before), then mark them loaded.
+
+    The writer stores whole documents per transaction; a crash before the marks only means
+    the next run loads them again, which changes nothing (MERGE on stable ids). Returns the deals.
+    """
+    records = [r for e in extractions for r in e.records]
+    summary = load_records(driver, records, documents)
+    _write(driver, "ingest_mark_loaded", ids=[d.doc for d in documents], now=now_iso())
+    return summary.deals
