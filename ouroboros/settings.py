@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
     neo4j_password: SecretStr | None = Field(default=None, alias="NEO4J_PASSWORD")
     home: Path = Field(default=Path(".ouroboros"), alias="OUROBOROS_HOME")
+    # Downloads shared by every home (the Neo4j jars from Maven Central).
+    cache: Path = Field(default=Path("~/.cache/ouroboros"), alias="OUROBOROS_CACHE")
     llm: str | None = Field(default=None, alias="OUROBOROS_LLM")
     llm_base_url: str | None = Field(default=None, alias="OUROBOROS_LLM_BASE_URL")
 
@@ -29,6 +31,11 @@ class Settings(BaseSettings):
     def home_dir(self) -> Path:
         """The data folder as an absolute path (it may not exist yet)."""
         return self.home.expanduser().resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        """The shared download cache as an absolute path (it may not exist yet)."""
+        return self.cache.expanduser().resolve()
 
 
 @lru_cache(maxsize=1)
