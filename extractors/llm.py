@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.wait import wait_base
 
-from extractors.llm_cache import AnswerCache, RetryQueue, answer_key
+from extractors.llm_cache import AnswerCache, RetryQueue, UsageLog, answer_key
 from extractors.llm_grounding import Grounder, GroundingStats, Window, normalize
 from extractors.llm_prompt import DEFAULT_PROMPT, DealPrompt, load_prompt
 from extractors.llm_usage import UsageReport, price_for
@@ -355,10 +356,13 @@ class LLMExtractor:
         self._grounder: Grounder | None = None
         self.retry = retry or RetryPolicy()
         is_local = local if local is not None else bool(settings.llm_base_url and model is None)
-        self.report = UsageReport(
-            model=self.model_name, prompt=self.prompt.name, price=price_for(self.model_name, local=is_local)
-        )
-        self.stats = GroundingStats(dropped=self.report.dropped, trimmed=self.report.trimmed)
+        self._price = price_for(self.model_name, local=is_local)
+        self.usage_log = UsageLog(home_dir / "llm-usage.jsonl")
+        self.report = self._new_report()
+        self._lock = threading.Lock()
+
+    def _new_report(self) -> UsageReport:
+        return UsageReport(model=self.model_name, prompt=self.prompt.name, price=self._price)
 
     # -- collaborators, built on first use so that constructing the extractor stays cheap ------
     @property
@@ -397,31 +401,40 @@ class LLMExtractor:
         Raises:
             ConfigError: the model cannot be reached or refuses the credentials.
         """
-        self.report.documents += 1
-        records: list[DealRecord] = []
-        for passage in self.passages(text):
-            self.report.passages += 1
-            window = Window(passage=passage.text, context=passage.context, lead=_lead(text, passage))
-            try:
-                answer = self._answer(window)
-            except LLMUnavailable as e:
-                self.report.needs_llm_retry.append(doc)
-                self.retry_queue.mark(doc, str(e))
-                return None
-            for item in (answer or {}).get("deals", []):
-                deal = self._validated(item)
-                if deal is None:
-                    continue
-                record = self.grounder.ground(deal, window, doc, self.stats)
-                if record is not None:
-                    records.append(record)
-        records = dedupe(records)
-        self.report.records += len(records)
-        self.retry_queue.clear(doc)
+        report = self._new_report()
+        report.documents = 1
+        try:
+            records = self._read(text, doc, report)
+        except LLMUnavailable as e:
+            report.needs_llm_retry.append(doc)
+            self.retry_queue.mark(doc, str(e))
+            records = None
+        else:
+            report.records = len(records)
+            self.retry_queue.clear(doc)
+        finally:
+            with self._lock:
+                self.report.merge(report)
+            self.usage_log.append(doc, report.as_dict())
         return records
 
+    def _read(self, text: str, doc: str, report: UsageReport) -> list[DealRecord]:
+        stats = GroundingStats(dropped=report.dropped, trimmed=report.trimmed)
+        records: list[DealRecord] = []
+        for passage in self.passages(text):
+            report.passages += 1
+            window = Window(passage=passage.text, context=passage.context, lead=_lead(text, passage))
+            for item in (self._answer(window, report) or {}).get("deals", []):
+                deal = self._validated(item, stats)
+                if deal is None:
+                    continue
+                record = self.grounder.ground(deal, window, doc, stats)
+                if record is not None:
+                    records.append(record)
+        return dedupe(records)
+
     # -- one passage --------------------------------------------------------------------------
-    def _validated(self, item: object) -> dict | None:
+    def _validated(self, item: object, stats: GroundingStats) -> dict | None:
         try:
             deal = LLMDeal.model_validate(item).model_dump()
             for part, required in (("spend_back", "payee"), ("hardware_mandate", "product")):
@@ -430,31 +443,31 @@ class LLMExtractor:
                     if not getattr(sub, required) or (part == "hardware_mandate" and not sub.vendor):
                         deal[part] = None
         except ValidationError:
-            self.stats.dropped["invalid_record"] += 1
+            stats.dropped["invalid_record"] += 1
             return None
         return deal
 
-    def _answer(self, window: Window) -> dict | None:
+    def _answer(self, window: Window, report: UsageReport) -> dict | None:
         """The model's parsed answer for one passage (cached), or None when it was malformed."""
         key = answer_key(
             self.model_name, self.prompt.name, self.prompt.sha256, window.passage, window.context, window.lead
         )
         cached = self.cache.get(key)
         if cached is not None:
-            self.report.cache_hits += 1
+            report.cache_hits += 1
             return cached
         messages = self.prompt.messages(window.passage, window.context, window.lead)
-        parsed, raw = _answer_from(self._call(messages))
+        parsed, raw = _answer_from(self._call(messages, report))
         usage = dict(raw.usage_metadata) if raw is not None and raw.usage_metadata else None
-        self.report.add_usage(usage)
+        report.add_usage(usage)
         if parsed is None:
             # Not cached: a rerun asks again rather than remembering a broken answer.
-            self.report.malformed += 1
+            report.malformed += 1
             return None
         self.cache.put(key, parsed, {"model": self.model_name, "prompt": self.prompt.name, "usage": usage})
         return parsed
 
-    def _call(self, messages: list[BaseMessage]) -> Any:
+    def _call(self, messages: list[BaseMessage], report: UsageReport) -> Any:
         """Invoke the model, retrying transient failures with backoff."""
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
@@ -465,7 +478,7 @@ class LLMExtractor:
         try:
             for attempt in retrying:
                 with attempt:
-                    self.report.calls += 1
+                    report.calls += 1
                     return self._runnable.invoke(messages)
         except Exception as e:
             if is_config_problem(e):

@@ -5,6 +5,9 @@
   answer is stored before grounding: improving grounding never needs a new call.
 - ``llm-retry.json``: the documents that fell back to spaCy because the model kept failing, with
   the reason; a later run that reads them successfully removes them.
+- ``llm-usage.jsonl``: one line per document read: calls, cache hits, tokens, estimated cost and
+  what grounding dropped. A run spread over worker processes is summed from it
+  (``extractors.llm_usage.summarise``).
 """
 
 from __future__ import annotations
@@ -79,3 +82,34 @@ class RetryQueue:
         data = self.pending()
         if data.pop(doc, None) is not None:
             _write_json(self.path, data)
+
+
+class UsageLog:
+    """An append-only JSON-lines log of what each document's LLM reading used."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, doc: str, usage: dict) -> None:
+        """Add one line for ``doc`` (one write in append mode, so parallel workers do not mix lines)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"at": datetime.now(UTC).isoformat(timespec="seconds"), "doc": doc, **usage},
+                          ensure_ascii=False, sort_keys=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def read(self, since: str | None = None) -> list[dict]:
+        """Every line (at or after the ISO time ``since``, when given); unreadable lines are skipped."""
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if since is None or entry.get("at", "") >= since:
+                entries.append(entry)
+        return entries

@@ -71,6 +71,15 @@ class UsageReport:
             self.input_tokens += int(usage.get("input_tokens", 0))
             self.output_tokens += int(usage.get("output_tokens", 0))
 
+    def merge(self, other: UsageReport) -> None:
+        """Add another report's counts (a document's) to this one (the run's)."""
+        for name in ("documents", "passages", "calls", "cache_hits", "input_tokens", "output_tokens",
+                     "records", "malformed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.dropped.update(other.dropped)
+        self.trimmed.update(other.trimmed)
+        self.needs_llm_retry.extend(other.needs_llm_retry)
+
     @property
     def cost_usd(self) -> float | None:
         """Estimated cost of the calls made in this run (cache hits are free); None when unknown."""
@@ -90,6 +99,7 @@ class UsageReport:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+            "price_per_million_tokens": None if self.price is None else list(self.price),
             "records": self.records,
             "malformed_answers": self.malformed,
             "dropped": dict(sorted(self.dropped.items())),
@@ -112,3 +122,24 @@ class UsageReport:
         if self.needs_llm_retry:
             line += f"; fell back to spaCy for {len(self.needs_llm_retry)} documents (marked for LLM retry)"
         return line
+
+
+def summarise(entries: list[dict]) -> list[UsageReport]:
+    """Run totals from ``llm-usage.jsonl`` lines (one report per model and prompt), e.g. for a run
+    whose documents were read in worker processes."""
+    reports: dict[tuple[str, str], UsageReport] = {}
+    for entry in entries:
+        key = (entry.get("model", "?"), entry.get("prompt", "?"))
+        if key not in reports:
+            price = entry.get("price_per_million_tokens")
+            reports[key] = UsageReport(model=key[0], prompt=key[1], price=tuple(price) if price else None)
+        part = UsageReport(model=key[0], prompt=key[1], price=None)
+        for name in ("documents", "passages", "calls", "cache_hits", "input_tokens", "output_tokens",
+                     "records"):
+            setattr(part, name, int(entry.get(name, 0)))
+        part.malformed = int(entry.get("malformed_answers", 0))
+        part.dropped.update(entry.get("dropped", {}))
+        part.trimmed.update(entry.get("trimmed", {}))
+        part.needs_llm_retry.extend(entry.get("needs_llm_retry", []))
+        reports[key].merge(part)
+    return [reports[key] for key in sorted(reports)]

@@ -329,3 +329,17 @@ def test_openai_compatible_server_needs_no_key(env: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
     model = load_chat_model()
     assert str(model.openai_api_base) == "http://127.0.0.1:9/v1"
+
+
+def test_usage_log_sums_a_run_read_elsewhere(tmp_path: Path, resolver: CompanyResolver) -> None:
+    from extractors.llm_cache import UsageLog
+    from extractors.llm_usage import summarise
+
+    make(Script([answer(deal(), tokens=(1000, 100)), EMPTY]), tmp_path, resolver).extract(DOC, "a.txt")
+    make(Script([TimeoutError()] * 3), tmp_path, resolver).extract("Oracle will buy $40 billion of NVIDIA chips.", "b.txt")
+    entries = UsageLog(tmp_path / "llm-usage.jsonl").read()
+    assert [e["doc"] for e in entries] == ["a.txt", "b.txt"]
+    [run] = summarise(entries)
+    assert (run.documents, run.calls, run.input_tokens, run.records, run.needs_llm_retry) == (
+        2, 5, 1100, 1, ["b.txt"])
+    assert run.cost_usd == pytest.approx((1100 * 0.40 + 120 * 1.60) / 1e6)
