@@ -1,0 +1,103 @@
+"""Ingestion stages that need no services: skip lists, gathering, extraction errors, runners, schedules."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from extractors.records import DealRecord, SourceDocument
+from extractors.registry import register_extractor
+from flows import stages
+from flows.dedupe import KnownDocument
+from flows.deploy import build_deployment, build_task_runner
+from flows.ingest import extract_task
+from flows.progress import IngestProgress
+from flows.sources import Schedule
+from ouroboros.errors import ConfigError, ExtractionError
+
+
+@register_extractor("test-ingest-toy")
+class ToyExtractor:
+    """One investment per line 'A invests in B'; a line 'boom' is an extractor bug."""
+
+    name = "test-ingest-toy"
+
+    def extract(self, text: str, doc: str) -> list[DealRecord]:
+        records = []
+        for line in text.splitlines():
+            if line == "boom":
+                raise ZeroDivisionError("toy bug")
+            if " invests in " in line:
+                investor, recipient = line.split(" invests in ")
+                records.append(DealRecord(doc=doc, kind="investment", investor=investor, recipient=recipient,
+                                          evidence=line))
+        return records
+
+
+def test_skip_urls_are_loaded_documents_their_sources_and_given_up_ones() -> None:
+    known = [
+        KnownDocument("a", "h1", "loaded", "https://x.example/a", ("https://x.example/a", "https://y.example/a")),
+        KnownDocument("b", "h2", "failed", "https://x.example/b", attempts=1),
+        KnownDocument("c", "h3", "failed", "https://x.example/c", attempts=3),
+        KnownDocument("d", "h4", "fetched", "https://x.example/d"),
+    ]
+    assert stages.skip_urls(known, max_attempts=3) == {
+        "https://x.example/a", "https://y.example/a", "https://x.example/c"
+    }
+
+
+def test_gather_normalises_and_prefers_a_fresh_copy() -> None:
+    fresh = SourceDocument(doc="https://x.example/a?utm_source=f", text="new  text", source="https://x.example/a")
+    stored = SourceDocument(doc="https://x.example/a", text="old text", source="https://x.example/a")
+    other = SourceDocument(doc="notes.txt", text=" kept \n", source="/data/notes.txt")
+    gathered = stages.gather([fresh], [stored, other])
+    assert [(d.doc, d.text) for d in gathered] == [("https://x.example/a", "new text"), ("notes.txt", "kept")]
+
+
+def test_extract_task_logic_and_failure_naming_the_document() -> None:
+    ok = SourceDocument(doc="d1", text="Lumora Systems invests in Brightwater AI", source="d1")
+    (record,) = extract_task.fn("test-ingest-toy", ok).records
+    assert (record.doc, record.investor, record.recipient) == ("d1", "Lumora Systems", "Brightwater AI")
+    with pytest.raises(ExtractionError, match=r"extractor 'test-ingest-toy' failed on d2: ZeroDivisionError"):
+        extract_task.fn("test-ingest-toy", SourceDocument(doc="d2", text="boom", source="d2"))
+
+
+def test_task_runners() -> None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert isinstance(build_task_runner("thread"), ThreadPoolTaskRunner)
+    remote = build_task_runner("dask", "tcp://10.0.0.5:8786")
+    assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
+    local = build_task_runner("dask", workers=1, threads=2)
+    assert local.address is None and local.cluster_kwargs == {"n_workers": 1, "threads_per_worker": 2, "processes": True}
+    with pytest.raises(ConfigError, match="needs --task-runner dask"):
+        build_task_runner("thread", "tcp://10.0.0.5:8786")
+    with pytest.raises(ConfigError, match="tcp://scheduler-host:8786"):
+        build_task_runner("dask", "10.0.0.5")
+    with pytest.raises(ConfigError, match="unknown task runner"):
+        build_task_runner("ray")  # type: ignore[arg-type]
+
+
+def test_deployment_takes_the_schedule_of_the_sources_file(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    cron = build_deployment(Schedule(cron="15 */6 * * *"), sources, {"extractor": "spacy"})
+    (schedule,) = cron.schedules
+    assert schedule.schedule.cron == "15 */6 * * *"
+    assert cron.parameters == {"sources": str(sources.resolve()), "extractor": "spacy"}
+    every = build_deployment(Schedule(interval=timedelta(hours=2)), sources)
+    assert every.schedules[0].schedule.interval == timedelta(hours=2)
+
+
+def test_progress_counts_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.ingest.progress")
+    with caplog.at_level(logging.INFO, logger.name), IngestProgress(logger) as progress:
+        progress.expect("fetched", 3)
+        progress.advance("fetched", 3)
+        progress.advance("extracted")
+        progress.log("fetched", "1 problem")
+    assert progress.counts == {"fetched": 3, "extracted": 1, "loaded": 0}
+    assert "documents fetched: 3 (1 problem)" in caplog.text
