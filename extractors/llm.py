@@ -83,6 +83,21 @@ _CONFIG_ERRORS = frozenset({
 })
 
 
+class LLMSpendBack(BaseModel):
+    """The recipient's obligation or stated plan to spend the money at a company."""
+
+    payee: str | None = Field(default=None, description="The company the money is spent at.")
+    what: str | None = Field(default=None, description="What is bought.")
+    amount_usd: float | None = Field(default=None, description="How much, in US dollars, or null.")
+
+
+class LLMHardwareMandate(BaseModel):
+    """A requirement to use named hardware."""
+
+    product: str | None = Field(default=None, description="The named hardware (e.g. Trainium).")
+    vendor: str | None = Field(default=None, description="The company that makes it.")
+
+
 class LLMDeal(BaseModel):
     """One capital flow that the passage states."""
 
@@ -91,12 +106,8 @@ class LLMDeal(BaseModel):
     recipient: str = Field(description="Company the money goes to, named as in the text.")
     amount_text: str | None = Field(default=None, description="The amount exactly as written, or null.")
     amount_usd: float | None = Field(default=None, description="The amount in US dollars, or null.")
-    spend_back: dict[str, Any] | None = Field(
-        default=None, description='{"payee": company, "what": what is bought, "amount_usd": number or null}'
-    )
-    hardware_mandate: dict[str, Any] | None = Field(
-        default=None, description='{"product": named hardware, "vendor": company that owns it}'
-    )
+    spend_back: LLMSpendBack | None = None
+    hardware_mandate: LLMHardwareMandate | None = None
     status: DealStatus = "announced"
     evidence: str = Field(description="The sentence(s) of the passage that state the deal, copied word for word.")
 
@@ -105,15 +116,6 @@ class ExtractedDeals(BaseModel):
     """Every capital flow between companies that the passage states (an empty list when none)."""
 
     deals: list[LLMDeal]
-
-
-class _SubDeal(BaseModel):
-    """Shapes of the nested objects, checked after the model answers."""
-
-    payee: str | None = None
-    what: str | None = None
-    product: str | None = None
-    vendor: str | None = None
 
 
 class LLMUnavailable(Exception):
@@ -437,14 +439,15 @@ class LLMExtractor:
     def _validated(self, item: object, stats: GroundingStats) -> dict | None:
         try:
             deal = LLMDeal.model_validate(item).model_dump()
-            for part, required in (("spend_back", "payee"), ("hardware_mandate", "product")):
-                if deal[part] is not None:
-                    sub = _SubDeal.model_validate(deal[part])
-                    if not getattr(sub, required) or (part == "hardware_mandate" and not sub.vendor):
-                        deal[part] = None
         except ValidationError:
             stats.dropped["invalid_record"] += 1
             return None
+        # Half-filled parts are no parts (models often emit {"payee": null} for "none").
+        if deal["spend_back"] and not deal["spend_back"]["payee"]:
+            deal["spend_back"] = None
+        mandate = deal["hardware_mandate"]
+        if mandate and not (mandate["product"] and mandate["vendor"]):
+            deal["hardware_mandate"] = None
         return deal
 
     def _answer(self, window: Window, report: UsageReport) -> dict | None:
