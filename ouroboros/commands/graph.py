@@ -53,3 +53,19 @@ def loops(
     console.print(table)
     if not found:
         err_console.print("No loops. Load deals first (`ouroboros run`), or widen --max-length.")
+
+
+@app.command("reset")
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Really delete every node and relationship.")] = False,
+) -> None:
+    """Empty the graph (every node and relationship; constraints and indexes stay). Needs --yes."""
+    from graph.driver import get_driver, reset_graph
+    from ouroboros.console import console
+    from ouroboros.errors import ConfigError
+
+    if not yes:
+        raise ConfigError("`ouroboros graph reset` deletes the whole graph; run it again with --yes to go ahead")
+    with get_driver() as driver:
+        removed = reset_graph(driver)
+    console.print(f"Graph emptied: {removed} node(s) deleted.")
