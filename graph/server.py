@@ -238,7 +238,7 @@ def read_conf_ports(conf: Path) -> tuple[int, int] | None:
     return bolt, http
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by its owner only (created 0600, never wider)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -350,14 +350,16 @@ class LocalNeo4j:
                     f"HTTP port {recorded[1]}; run `ouroboros neo4j stop` before changing ports"
                 )
             return False
-        java = _java()
-        lib = fetch(self.cache)
+        if self.bolt_port == self.http_port:
+            raise ServerError(f"Bolt and HTTP both set to port {self.bolt_port}; give --bolt-port and --http-port different ports")
         for port, flag in ((self.bolt_port, "--bolt-port"), (self.http_port, "--http-port")):
             if port_in_use(port):
                 raise ServerError(
                     f"port {port} on 127.0.0.1 is already in use; stop what uses it or pick another port "
                     f"with `ouroboros neo4j start {flag} <port>`"
                 )
+        java = _java()
+        lib = fetch(self.cache)
         self._lay_out(lib)
         self._set_initial_password(java)
         self.pid_file.unlink(missing_ok=True)
@@ -365,7 +367,7 @@ class LocalNeo4j:
         if result.returncode != 0:
             raise ServerError(f"Neo4j did not start ({self.neo4j_home}):\n{self._tail(result.stdout + result.stderr)}")
         self._wait_for_bolt(timeout)
-        _write_private(self.connection_file, self.connection_info().to_json() + "\n")
+        write_private(self.connection_file, self.connection_info().to_json() + "\n")
         return True
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
@@ -416,7 +418,7 @@ class LocalNeo4j:
             # The password is on the command line, never in what we show.
             output = (result.stdout + result.stderr).replace(password, "***")
             raise ServerError(f"could not set the initial Neo4j password in {self.neo4j_home}:\n{self._tail(output)}")
-        _write_private(self.password_file, password + "\n")
+        write_private(self.password_file, password + "\n")
 
     def _launcher(self, java: str, main: str, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "NEO4J_HOME": str(self.neo4j_home), "NEO4J_CONF": str(self.conf_dir)}
