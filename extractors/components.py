@@ -10,7 +10,8 @@ Every component follows spaCy's ``span_ruler`` shape: ``__call__(doc) -> Doc`` s
                           model's ORG entities, short forms of names seen earlier ("Nimbus
                           Ridge") and defined terms of filings (the "Company").
                           ``span.kb_id_`` holds the registry's canonical name, or "".
-                          Products in ``doc.spans["products"]`` (kb_id_ = vendor when known).
+                          Registry products in ``doc.spans["products"]``: label PRODUCT for
+                          hardware, BRAND for software and models; kb_id_ = the owner.
 - ``ouroboros_money``     amounts in ``doc.spans["money"]``; ``span._.money`` is the parsed
                           ``extractors.money.Money``.
 - ``ouroboros_triggers``  deal words (invest, buy, warrant, loan, stake, ...) found with a
@@ -45,6 +46,8 @@ _NOT_COMPANIES = {
     "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
     "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
 }
+_HARDWARE_WORDS = {"chip", "chips", "accelerator", "gpu", "processor", "system", "platform", "superchip", "cpu",
+                   "tpu", "server", "model"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_TAIL = [
@@ -104,7 +107,9 @@ class CompanyRecognizer:
                 self.canonical[variant] = canonical
                 self.company_matcher.add(canonical, [nlp.make_doc(variant)])
         for product, vendor in registry.product_names().items():
-            self.product_matcher.add(vendor, [nlp.make_doc(product)])
+            self.product_matcher.add(f"PRODUCT|{vendor}", [nlp.make_doc(product)])
+        for brand, owner in registry.brand_names().items():
+            self.product_matcher.add(f"BRAND|{owner}", [nlp.make_doc(brand)])
         suffixes = sorted({w for key in registry.name_kinds for w in (key.title(), key.upper(), key.capitalize())})
         self.name_matcher = Matcher(nlp.vocab)
         # One or more capitalised non-stop words ending in a company-suffix word: "Nimbus Ridge Labs".
@@ -126,12 +131,16 @@ class CompanyRecognizer:
             Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
             for match_id, start, end in self.company_matcher(doc)
         ]
-        products = [
-            Span(doc, start, end, label="PRODUCT", kb_id=doc.vocab.strings[match_id])
-            for match_id, start, end in self.product_matcher(doc)
-        ]
+        products = []
+        for match_id, start, end in self.product_matcher(doc):
+            label, owner = doc.vocab.strings[match_id].split("|", 1)
+            products.append(Span(doc, start, end, label=label, kb_id=owner))
+        product_tokens = {i for p in products for i in range(p.start, p.end)}
         named = [self._trim(span) for span in self.name_matcher(doc, as_spans=True)]
-        named = [span for span in named if span is not None and self._is_name(span)]
+        # "proprietary Trainium AI chips" is a product, not a company called "Trainium AI".
+        named = [span for span in named if span is not None and self._is_name(span)
+                 and not (set(range(span.start, span.end)) & product_tokens)
+                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS)]
         model_orgs: list[Span] = []
         if self.use_model_orgs:
             for ent in doc.ents:

@@ -46,6 +46,7 @@ class Company(BaseModel):
     name: str
     aliases: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
     nationality: str | None = None
@@ -76,8 +77,12 @@ class Registry(BaseModel):
         return names
 
     def product_names(self) -> dict[str, str]:
-        """Every product name -> the canonical name of the company that owns it."""
+        """Every hardware product name -> the canonical name of the company that makes it."""
         return {product: company.name for company in self.companies for product in company.products}
+
+    def brand_names(self) -> dict[str, str]:
+        """Every software/model/service brand -> the canonical name of the company that owns it."""
+        return {brand: company.name for company in self.companies for brand in company.brands}
 
 
 @lru_cache(maxsize=1)

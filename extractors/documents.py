@@ -1,0 +1,200 @@
+"""Reading documents from files and folders: text in, a clear problem per file that cannot be used.
+
+``read_documents(paths)`` is pure apart from reading the files (no network, no global state), so the
+CLI and the ingestion flow's folder sources share it.
+
+Formats (by extension; folders are walked recursively, hidden files skipped, other extensions
+ignored inside folders but reported when named directly):
+
+- ``.txt``, ``.md``, ``.text``: UTF-8 text (a byte-order mark is allowed);
+- ``.html``, ``.htm``: the main text extracted with trafilatura (title and date from its metadata);
+- ``.json``: an object with ``text`` or ``body`` and optional ``title``, ``url``, ``published``
+  (or a list of such objects, one document each, ids ``name.json#1``...).
+
+Problems (one ``DocumentProblem`` per file; the other files are still read):
+
+- ``missing`` / ``unreadable``: the path does not exist or cannot be opened;
+- ``too_large``: more than ``MAX_BYTES`` (5 MB, far beyond any article or filing excerpt; split it);
+- ``binary``: NUL bytes in the first 8 KB (a PDF, an image, an archive);
+- ``encoding``: not valid UTF-8. No fallback decode: guessing cp1252 or latin-1 silently garbles
+  company names, so we ask for the file to be converted (``iconv -f WINDOWS-1252 -t UTF-8``);
+- ``empty``: no text after extraction;
+- ``not_english``: fewer than 3% of the words are common English function words (the, of, and,
+  to, in, ...) over a text of at least 20 words, or most letters are outside a-z: the extractor's
+  grammar rules are English-only;
+- ``bad_json`` / ``unsupported``: JSON without text, or an extension we do not read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from extractors.records import SourceDocument
+
+MAX_BYTES = 5 * 1024 * 1024
+TEXT_SUFFIXES = {".txt", ".md", ".text"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+_ENGLISH = {"the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "on", "with", "as", "was", "by",
+            "its", "at", "from", "will", "has", "be", "are", "said", "an", "this", "which", "or", "have"}
+_WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+ProblemKind = Literal["missing", "unreadable", "too_large", "binary", "encoding", "empty", "not_english",
+                      "bad_json", "unsupported"]
+
+
+class DocumentProblem(BaseModel):
+    """A file that could not be used, why, and what to do about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    kind: ProblemKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class _Skip(Exception):
+    def __init__(self, kind: ProblemKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def looks_english(text: str) -> bool:
+    """The cheap language check described in the module docstring."""
+    words = [w.lower() for w in _WORD_RE.findall(text[:20000])]
+    if len(words) < 20:
+        return True
+    letters = "".join(words)
+    ascii_share = sum(c.isascii() for c in letters) / max(1, len(letters))
+    if ascii_share < 0.6:
+        return False
+    return sum(w in _ENGLISH for w in words) / len(words) >= 0.03
+
+
+def _expand(paths: Iterable[Path | str]) -> tuple[list[Path], list[DocumentProblem]]:
+    files: list[Path] = []
+    problems: list[DocumentProblem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED:
+                    files.append(child)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            problems.append(DocumentProblem(path=str(path), kind="unreadable",
+                                            message="is neither a regular file nor a folder; give a file or a folder"))
+        else:
+            problems.append(DocumentProblem(path=str(path), kind="missing",
+                                            message="does not exist; check the path"))
+    return files, problems
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _Skip("too_large", f"is {size / 1e6:.1f} MB, over the {MAX_BYTES // (1024 * 1024)} MB limit "
+                                     "for one document; split it into smaller files")
+        data = path.read_bytes()
+    except OSError as e:
+        raise _Skip("unreadable", f"cannot be read ({e.strerror or e}); check its permissions") from e
+    if b"\x00" in data[:8192]:
+        raise _Skip("binary", "is a binary file, not text; convert it to .txt, .md, .html or .json first")
+    return data
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _Skip("encoding", f"is not valid UTF-8 (byte {e.start}); convert it, e.g. "
+                                "iconv -f WINDOWS-1252 -t UTF-8") from e
+
+
+def _from_html(raw: str, path: Path) -> tuple[str, str | None, str | None]:
+    import trafilatura
+
+    text = trafilatura.extract(raw, include_comments=False, include_tables=True, favor_recall=True) or ""
+    metadata = trafilatura.extract_metadata(raw)
+    title = metadata.title if metadata is not None else None
+    published = metadata.date if metadata is not None else None
+    return text, title, published
+
+
+def _from_json(raw: str, path: Path) -> list[tuple[str, str | None, str | None, str | None]]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise _Skip("bad_json", f"is not valid JSON ({e.msg}, line {e.lineno})") from e
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise _Skip("bad_json", 'must hold an object like {"text": ..., "title": ...} or a list of them')
+        text = item.get("text") or item.get("body")
+        if not isinstance(text, str):
+            raise _Skip("bad_json", 'has no "text" or "body" string; add the article text under "text"')
+        out.append((text, item.get("title"), item.get("url"), item.get("published")))
+    return out
+
+
+def _check(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise _Skip("empty", "has no text; nothing to extract")
+    if not looks_english(text):
+        raise _Skip("not_english", "does not look like English text; the extractor reads English only")
+    return text
+
+
+def read_document(path: Path, doc_id: str | None = None) -> list[SourceDocument]:
+    """The documents in one file (a JSON list may hold several); raises ``_Skip`` on a problem."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise _Skip("unsupported", f"has an extension we do not read ({suffix or 'none'}); "
+                                   f"use one of {', '.join(sorted(SUPPORTED))}")
+    raw = _decode(_read_bytes(path))
+    doc_id = doc_id or path.name
+    if suffix in TEXT_SUFFIXES:
+        return [SourceDocument(doc=doc_id, text=_check(raw), source=str(path))]
+    if suffix in HTML_SUFFIXES:
+        text, title, published = _from_html(raw, path)
+        return [SourceDocument(doc=doc_id, text=_check(text), source=str(path), title=title, published=published)]
+    items = _from_json(raw, path)
+    documents = []
+    for number, (text, title, url, published) in enumerate(items, start=1):
+        item_id = doc_id if len(items) == 1 else f"{doc_id}#{number}"
+        documents.append(SourceDocument(doc=item_id, text=_check(text), source=url or str(path),
+                                        title=title, published=published))
+    return documents
+
+
+def read_documents(paths: Iterable[Path | str]) -> tuple[list[SourceDocument], list[DocumentProblem]]:
+    """Read every file (folders recursively); unusable files become problems, the rest documents.
+
+    Document ids are file names; when two files share a name, their paths are used instead.
+    """
+    files, problems = _expand(paths)
+    names = [f.name for f in files]
+    documents: list[SourceDocument] = []
+    for path in files:
+        doc_id = path.name if names.count(path.name) == 1 else str(path)
+        try:
+            documents.extend(read_document(path, doc_id))
+        except _Skip as skip:
+            problems.append(DocumentProblem(path=str(path), kind=skip.kind, message=skip.message))
+    return documents, problems

@@ -1,0 +1,93 @@
+"""The rule-based extractor: the spaCy pipeline's deal candidates as canonical ``DealRecord``s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+from spacy.tokens import Doc
+
+from extractors.pipeline import get_nlp
+from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
+from extractors.registry import register_extractor
+from extractors.relations import Candidate
+from extractors.resolve import CompanyResolver
+
+
+@lru_cache(maxsize=1)
+def shared_product_resolver() -> CompanyResolver:
+    """A resolver used only for product names (registry knowledge, nothing run-specific)."""
+    return CompanyResolver()
+
+
+@register_extractor("spacy")
+class SpacyExtractor:
+    """Deals from the spaCy pipeline (``extractors.pipeline``); names resolved across a run.
+
+    One instance per run: its resolver remembers unknown companies, so "Corvane Semiconductor,
+    Inc." in one document and "Corvane" in the next get the same canonical name.
+    """
+
+    name = "spacy"
+
+    def __init__(self, resolver: CompanyResolver | None = None) -> None:
+        self.nlp = get_nlp()
+        self.resolver = resolver or CompanyResolver()
+        relations = self.nlp.get_pipe("ouroboros_relations")
+        if getattr(relations, "resolve_product", None) is None:
+            relations.resolve_product = shared_product_resolver().resolve_product
+
+    def extract(self, text: str, doc: str) -> list[DealRecord]:
+        """Every deal ``text`` states, as records of document ``doc``."""
+        return self.records(self.nlp(text), doc)
+
+    def extract_documents(self, documents: Iterable[SourceDocument], batch_size: int = 16) -> Iterator[
+            tuple[SourceDocument, list[DealRecord]]]:
+        """Records per document, parsing in batches with ``nlp.pipe`` (faster than one by one)."""
+        items = list(documents)
+        texts = (d.text for d in items)
+        for source, parsed in zip(items, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
+            yield source, self.records(parsed, source.doc)
+
+    def records(self, parsed: Doc, doc: str) -> list[DealRecord]:
+        """Turn a parsed doc's candidates into records with canonical names."""
+        records = []
+        for candidate in parsed._.deal_candidates or []:
+            record = self._record(candidate, doc)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def _record(self, c: Candidate, doc: str) -> DealRecord | None:
+        if not c.investor or not c.recipient:
+            return None
+        investor = self.resolver.canonical(c.investor)
+        recipient = self.resolver.canonical(c.recipient)
+        if investor == recipient:
+            return None
+        spend_back = None
+        if c.spend_back is not None:
+            payee = self.resolver.canonical(c.spend_back[0])
+            if payee != recipient:
+                spend_back = SpendBack(payee=payee, what=c.spend_back[1])
+        mandate = None
+        if c.mandate is not None:
+            product, vendor = c.mandate
+            known = shared_product_resolver().resolve_product(product)
+            product = known[0] if known else product
+            mandate = HardwareMandate(product=product, vendor=self.resolver.canonical(vendor))
+        confidence = 0.55 + 0.15 * (c.money is not None) + 0.15 * c.direct - 0.2 * c.generic + 0.1 * c.merged
+        return DealRecord(
+            doc=doc,
+            kind=c.kind,  # type: ignore[arg-type]
+            investor=investor,
+            recipient=recipient,
+            amount_usd=c.money.amount_usd if c.money is not None else None,
+            amount_text=c.amount_text,
+            spend_back=spend_back,
+            hardware_mandate=mandate,
+            status=c.status,  # type: ignore[arg-type]
+            evidence=c.evidence,
+            confidence=round(max(0.05, min(0.95, confidence)), 2),
+            extractor=self.name,
+        )
