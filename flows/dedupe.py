@@ -114,13 +114,8 @@ def deduplicate(
     return result
 
 
-def get_embedder() -> Embedder:
-    """all-MiniLM-L6-v2, offline: the same model object the company resolver loads (once per process)."""
-    from extractors.resolve import get_embedding_model
+def embed(texts: list[str]) -> np.ndarray:
+    """Unit-length all-MiniLM-L6-v2 embeddings (the graph writer's model: loaded once, offline, on first use)."""
+    from graph.embeddings import get_model
 
-    model = get_embedding_model()
-
-    def embed(texts: list[str]) -> np.ndarray:
-        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-
-    return embed
+    return get_model().encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

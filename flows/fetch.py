@@ -211,7 +211,7 @@ def fetch_folders(paths: list[Path]) -> tuple[list[SourceDocument], list[FetchPr
     from extractors.documents import read_documents
 
     documents, problems = read_documents(paths)
-    return list(documents), [FetchProblem(str(getattr(p, "path", p)), str(getattr(p, "reason", p))) for p in problems]
+    return documents, [FetchProblem(p.path, p.message) for p in problems]
 
 
 def _published(entry: feedparser.FeedParserDict) -> str | None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from extractors.records import SourceDocument
 from flows import fetch, stages
-from flows.dedupe import DedupeResult, KnownDocument, get_embedder
+from flows.dedupe import DedupeResult, KnownDocument, embed
 from flows.progress import IngestProgress
 from flows.sources import EdgarSource, SourcesConfig, load_sources
 from graph.alerts import export_alerts
@@ -107,7 +107,7 @@ def deduplicate_task(
     driver: Any, documents: list[SourceDocument], known: list[KnownDocument], threshold: float, max_attempts: int
 ) -> DedupeResult:
     """Drop what was seen, turn copies into extra sources, record the new documents as fetched."""
-    result = stages.find_duplicates(driver, documents, known, get_embedder, threshold, max_attempts)
+    result = stages.find_duplicates(driver, documents, known, embed, threshold, max_attempts)
     stages.record_fetched(driver, result)
     return result
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from extractors.records import SourceDocument
-from flows.dedupe import KnownDocument, deduplicate, get_embedder
+from flows.dedupe import KnownDocument, deduplicate, embed
 from flows.fetch import html_to_text
 from flows.normalize import canonical_url, normalize_document, normalize_text
 from tests.fixtures.ingest.server import SITE
@@ -119,7 +119,7 @@ def test_real_model_tells_a_syndicated_copy_from_another_story() -> None:
         for name in ("lumora-brightwater", "wire-lumora-brightwater", "brightwater-quarry")
     }
     batch = [doc(name, text) for name, text in texts.items()]
-    result = deduplicate(batch, [], get_embedder(), threshold=0.9)
+    result = deduplicate(batch, [], embed, threshold=0.9)
     assert [d.doc for d in result.new] == ["lumora-brightwater", "brightwater-quarry"]
     assert [(d.document.doc, d.of, d.reason) for d in result.duplicates] == [
         ("wire-lumora-brightwater", "lumora-brightwater", "near")

@@ -1,0 +1,255 @@
+"""The ingestion flow end to end: fixture site on 127.0.0.1 -> Prefect flow -> the real Neo4j.
+
+One ``prefect_test_harness`` for the module (a temporary Prefect API); the graph is emptied
+before each test. The documents are invented companies written for these tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import pytest
+import yaml
+from prefect.testing.utilities import prefect_test_harness
+
+import flows.ingest as ingest_module
+import graph.writer as writer_module
+from extractors.records import DealRecord
+from extractors.registry import register_extractor
+from flows.deploy import build_deployment, build_task_runner
+from flows.ingest import IngestSummary, ingest_flow
+from flows.sources import load_sources
+from flows.stages import cached_extractor
+from graph.driver import reset_graph
+from tests.fixtures.ingest.server import SITE, FixtureServer, site_server  # noqa: F401 (fixture)
+
+UA = "Ouroboros Tests tests@ouroboros.example"
+LOOP = {"Lumora Systems", "Brightwater AI", "Quarry Peak Cloud"}
+EXPECTED_DEALS = {
+    ("Lumora Systems", "Brightwater AI", "investment"),
+    ("Brightwater AI", "Quarry Peak Cloud", "purchase"),
+    ("Quarry Peak Cloud", "Lumora Systems", "purchase"),
+    ("Quarry Peak Cloud", "Tarnwell Robotics", "investment"),
+    ("Meridian Vale Capital", "Tarnwell Robotics", "investment"),
+}
+
+
+class SimulatedCrash(BaseException):
+    """Like a killed process: not an error a task retries or the flow catches."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_api() -> Iterator[None]:
+    """A throwaway Prefect API for this module's flow runs."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fetch tasks keep their retry policy, without the waits between attempts."""
+    for name in ("fetch_feed_task", "fetch_edgar_task"):
+        monkeypatch.setattr(ingest_module, name, getattr(ingest_module, name).with_options(retry_delay_seconds=0))
+
+
+def write_sources(folder: Path, server: FixtureServer, feeds: list[str], *, edgar: bool = True) -> Path:
+    config: dict[str, Any] = {
+        "folders": [{"path": str(SITE / "folder")}],
+        "feeds": [{"url": server.url(feed)} for feed in feeds],
+        "schedule": {"cron": "15 */6 * * *"},
+        "timeout": 1.0,
+    }
+    if edgar:
+        config["edgar"] = {
+            "user_agent": UA, "ciks": ["7340012"], "forms": ["8-K", "10-Q"],
+            "data_url": server.base, "archives_url": server.base,
+        }
+    path = folder / "sources.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def run(sources: Path, alerts: Path, **options: Any) -> IngestSummary:
+    return ingest_flow(sources=str(sources), alerts=str(alerts), **options)
+
+
+def deals(driver: neo4j.Driver) -> set[tuple[str, str, str]]:
+    rows = driver.execute_query(
+        "MATCH (a:Company)-[:PAYS]->(d:Deal)-[:TO]->(b:Company) RETURN a.name AS a, b.name AS b, d.kind AS kind"
+    ).records
+    return {(r["a"], r["b"], r["kind"]) for r in rows}
+
+
+def documents(driver: neo4j.Driver) -> dict[str, dict[str, Any]]:
+    rows = driver.execute_query("MATCH (d:Document) RETURN d {.*} AS d").records
+    return {r["d"]["id"]: r["d"] for r in rows}
+
+
+def snapshot(driver: neo4j.Driver) -> tuple[list[Any], list[Any]]:
+    """Every node and relationship with its properties, minus the clock, in a stable order."""
+    clock = {"first_seen", "updated_at", "fetched_at", "loaded_at", "components_at", "latest", "sent_at",
+             "pending_since"}
+
+    def clean(props: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in props.items() if k not in clock}, sort_keys=True, default=str)
+
+    nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records
+    rels = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(a) AS a, properties(r) AS p, properties(b) AS b"
+    ).records
+    return (
+        sorted((r["l"], clean(r["p"])) for r in nodes),
+        sorted((r["t"], clean(r["a"]), clean(r["p"]), clean(r["b"])) for r in rels),
+    )
+
+
+def alert_loops(folder: Path) -> list[set[str]]:
+    loops = []
+    for file in folder.glob("*.jsonl"):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            loops.append(set(json.loads(line)["loop"]["orgs"]))
+    return loops
+
+
+def test_end_to_end_then_a_second_run_is_a_no_op(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path, site_server, ["feeds/news.rss", "feeds/wire.atom"])
+    first = run(sources, tmp_path / "alerts")
+
+    # 4 article pages (one of them twice, via a tracking link), 3 filing documents, 1 file.
+    assert (first.fetched, first.new, first.failed) == (9, 7, 0)
+    assert first.duplicates == 2 and first.extracted == first.loaded == 7 and not first.problems
+    assert EXPECTED_DEALS <= deals(clean_graph)
+    docs = documents(clean_graph)
+    original = site_server.url("articles/lumora-brightwater.html")
+    copy = site_server.url("articles/wire-lumora-brightwater.html")
+    assert copy not in docs  # the syndicated copy made no document and no deals...
+    assert docs[original]["sources"] == [original, copy]  # ...it is a second source of the original
+    assert {d["state"] for d in docs.values()} == {"loaded"}
+    assert all(d.get("text") is None and len(d["embedding"]) == 384 for d in docs.values())
+    assert LOOP in alert_loops(tmp_path / "alerts") and first.alerts >= 1
+
+    before = snapshot(clean_graph)
+    site_server.clear()
+    second = run(sources, tmp_path / "alerts")
+    assert (second.new, second.extracted, second.loaded, second.deals, second.alerts) == (0, 0, 0, 0, 0)
+    assert second.seen == 1  # the folder's file is read and hashed; pages and filings are not fetched
+    assert snapshot(clean_graph) == before
+    refetched = [p for p in site_server.paths() if p.startswith("/articles/") or
+                 (p.endswith(".htm") and not p.endswith("-index.htm"))]
+    assert refetched == []
+
+
+def test_a_broken_feed_does_not_stop_the_others(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path, fast_retries: None
+) -> None:
+    feeds = ["error/feeds/news.rss", "feeds/broken.xml", "slow/feeds/news.rss", "feeds/wire.atom"]
+    summary = run(write_sources(tmp_path, site_server, feeds, edgar=False), tmp_path / "alerts")
+
+    failed = {p.split(": ")[0] for p in summary.problems}
+    assert failed == {site_server.url(f) for f in feeds[:3]}
+    paths = site_server.paths()
+    assert paths.count("/error/feeds/news.rss") == 3  # a 500 is retried (retries=2 on the task)...
+    assert paths.count("/feeds/broken.xml") == 1  # ...malformed XML is not
+    assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") in deals(clean_graph)
+    assert ("Meridian Vale Capital", "Tarnwell Robotics", "investment") in deals(clean_graph)
+
+
+def test_an_interrupted_run_rerun_ends_like_an_uninterrupted_one(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = write_sources(tmp_path, site_server, ["feeds/news.rss", "feeds/wire.atom"])
+    run(sources, tmp_path / "clean-alerts", batch_size=1)
+    uninterrupted = snapshot(clean_graph)
+
+    reset_graph(clean_graph)
+    loads = []
+
+    def crash_in_the_fourth_load(index: int) -> None:
+        loads.append(index)
+        if len(loads) == 4:
+            raise SimulatedCrash("the process died while loading the fourth document")
+
+    monkeypatch.setattr(writer_module, "_crash_hook", crash_in_the_fourth_load)
+    with pytest.raises(SimulatedCrash):
+        run(sources, tmp_path / "alerts", batch_size=1)
+    states = [d["state"] for d in documents(clean_graph).values()]
+    assert states.count("loaded") == 3 and len(states) == 7  # the rest wait, with their text, for the rerun
+    monkeypatch.setattr(writer_module, "_crash_hook", None)
+
+    rerun = run(sources, tmp_path / "alerts", batch_size=1)
+    assert (rerun.new, rerun.loaded) == (4, 4)
+    assert snapshot(clean_graph) == uninterrupted
+
+
+FAIL_ONCE: set[str] = set()
+
+
+@register_extractor("test-fails-once")
+class FailsOnce:
+    """The spaCy extractor, except that it fails the first time it sees a document named in FAIL_ONCE."""
+
+    name = "test-fails-once"
+
+    def extract(self, text: str, doc: str) -> list[DealRecord]:
+        if doc in FAIL_ONCE:
+            FAIL_ONCE.discard(doc)
+            raise RuntimeError("model server went away")
+        return cached_extractor("spacy").extract(text, doc)
+
+
+def test_a_failed_extraction_is_recorded_and_retried_next_run(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path, site_server, ["feeds/wire.atom"], edgar=False)
+    target = site_server.url("articles/tarnwell-quarry.html")
+    FAIL_ONCE.add(target)
+    first = run(sources, tmp_path / "alerts", extractor="test-fails-once")
+    assert first.failed == 1
+    stored = documents(clean_graph)[target]
+    assert (stored["state"], stored["attempts"]) == ("failed", 1)
+    assert "model server went away" in stored["error"] and stored["text"]
+    assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") not in deals(clean_graph)
+
+    second = run(sources, tmp_path / "alerts", extractor="test-fails-once")
+    assert (second.new, second.failed, second.loaded) == (1, 0, 1)
+    stored = documents(clean_graph)[target]
+    assert stored["state"] == "loaded" and stored.get("error") is None and stored.get("text") is None
+    assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") in deals(clean_graph)
+
+
+def test_extraction_runs_on_a_dask_cluster(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    from distributed import Client, LocalCluster
+
+    sources = write_sources(tmp_path, site_server, ["feeds/news.rss"], edgar=False)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        runner = build_task_runner("dask", cluster.scheduler_address)
+        summary = ingest_flow.with_options(task_runner=runner)(sources=str(sources), alerts=str(tmp_path / "a"))
+        with Client(cluster) as client:
+            # The worker process holds the extractor it loaded for the documents it was sent.
+            loaded = client.run(lambda: __import__("flows.stages").stages.cached_extractor.cache_info().currsize)
+    assert list(loaded.values()) == [1]
+    assert summary.extracted == 3
+    assert {("Lumora Systems", "Brightwater AI", "investment"),
+            ("Meridian Vale Capital", "Tarnwell Robotics", "investment")} <= deals(clean_graph)
+
+
+def test_the_schedule_of_the_sources_file_is_registered(site_server: FixtureServer, tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+
+    sources = write_sources(tmp_path, site_server, [])
+    config = load_sources(sources)
+    assert config.schedule is not None
+    deployment_id = build_deployment(config.schedule, sources).apply()
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment(deployment_id)
+    assert deployment.name == "scheduled" and deployment.parameters["sources"] == str(sources.resolve())
+    assert [s.schedule.cron for s in deployment.schedules] == ["15 */6 * * *"]
+    assert all(s.active for s in deployment.schedules)
