@@ -180,7 +180,8 @@ def _build_loop(row: dict[str, Any], evidence: dict[str, list[dict[str, str]]], 
         for deal in e["deal_ids"]:
             seen.extend(item for item in evidence.get(deal, []) if item not in seen)
         edges.append(LoopEdge(
-            source=e["from"], target=e["to"], kind="+".join(e["kinds"]), amount_usd=e["amount_usd"],
+            # A null property is absent from the map: amount_usd may be missing.
+            source=e["from"], target=e["to"], kind="+".join(e["kinds"]), amount_usd=e.get("amount_usd"),
             deal_ids=tuple(e["deal_ids"]), evidence=tuple(seen), statuses=tuple(e["statuses"]),
             docs=tuple(e["docs"]), tentative=bool(e["tentative"]), latest=e.get("latest"),
             first_seen=e.get("first_seen"),

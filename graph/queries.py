@@ -128,7 +128,7 @@ def get_query(name: str) -> Query:
         raise GraphError(f"no Cypher statement named {name!r} in {CYPHER_DIR}; known: {sorted(queries)}") from None
 
 
-def run_query(runner: Any, name: str, **params: Any) -> Any:
+def run_query(runner: Any, name: str, /, **params: Any) -> Any:
     """Run statement ``name`` on a session or transaction with checked ``params``; returns its result."""
     query = get_query(name)
     return runner.run(query.text, query.check(params))

@@ -248,6 +248,8 @@ def load_records(
             ) from e
         written += w
         deleted += d
+    # Keep the component index fresh for Neo4j Browser users too (a no-op when no FLOW appeared or vanished).
+    refresh_components(driver)
     return LoadSummary(
         documents=sum(len(b.docs) for b in plan), deals=len({r.deal_id for r in records}), batches=len(plan),
         flows_written=written, flows_deleted=deleted, embedded=embedded,

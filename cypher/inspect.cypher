@@ -1,0 +1,45 @@
+// Read-only statements that look at the whole graph: for tests, checks and debugging.
+
+// name: inspect_nodes
+// Every node: its first label, its key and its properties.
+MATCH (n)
+RETURN labels(n)[0] AS label, coalesce(n.id, n.name) + coalesce('/' + n.vendor, '') AS key, properties(n) AS props
+
+// name: inspect_relationships
+// Every relationship: its type, the keys of its ends and its properties.
+MATCH (a)-[r]->(b)
+RETURN type(r) AS type, coalesce(a.id, a.name) AS start, coalesce(b.id, b.name) AS end, properties(r) AS props
+
+// name: inspect_counts
+MATCH (n)
+WITH count(n) AS nodes
+OPTIONAL MATCH ()-[r]->()
+RETURN nodes, count(r) AS relationships
+
+// name: inspect_deals_per_document
+MATCH (d:Deal)
+RETURN d.doc AS doc, count(d) AS deals
+
+// name: inspect_incomplete_deals
+// Deals missing a payer, a payee, or their evidence and document: must always be 0.
+MATCH (d:Deal)
+WHERE NOT (d)<-[:PAYS]-(:Company) OR NOT (d)-[:TO]->(:Company)
+   OR NOT (d)-[:STATED_BY]->(:Evidence)-[:IN_DOCUMENT]->(:Document)
+RETURN count(d) AS deals
+
+// name: inspect_company_names
+MATCH (c:Company)
+RETURN c.name AS name
+
+// name: inspect_product_names
+MATCH (p:Product)
+RETURN p.name AS name, p.vendor AS vendor
+
+// name: inspect_flows
+MATCH (a:Company)-[f:FLOW]->(b:Company)
+RETURN a.name AS from, b.name AS to, properties(f) AS props
+ORDER BY from, to
+
+// name: inspect_evidence_embedding_sizes
+MATCH (e:Evidence)
+RETURN e.text AS text, size(e.embedding) AS dimensions

@@ -1,0 +1,207 @@
+"""The graph against the real Neo4j: gold loops, idempotency, crash and rerun, hostile names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from neo4j import Driver
+
+from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
+from graph import writer
+from graph.driver import reset_graph
+from graph.loops import canonical_rotation, find_loops
+from graph.queries import run_query
+from ouroboros.errors import InputError
+
+pytestmark = pytest.mark.integration
+
+GOLD = Path(__file__).resolve().parents[3] / "shared" / "gold"
+
+
+def gold_records() -> tuple[list[DealRecord], list[SourceDocument]]:
+    """The development gold deals as records (no evidence), with their documents."""
+    records, documents = [], []
+    for line in (GOLD / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        path = GOLD / "docs" / entry["doc"]
+        documents.append(SourceDocument(doc=entry["doc"], text=path.read_text(encoding="utf-8"), source=str(path)))
+        records += [DealRecord(doc=entry["doc"], extractor="gold", **deal) for deal in entry["deals"]]
+    return records, documents
+
+
+def deal(doc: str, investor: str, recipient: str, kind: str = "investment", amount: float | None = None,
+         status: str = "announced", evidence: str = "", **extra: Any) -> DealRecord:
+    text = f"${amount / 1e9:g} billion" if amount else None
+    return DealRecord(doc=doc, kind=kind, investor=investor, recipient=recipient, amount_usd=amount,
+                      amount_text=text, status=status, evidence=evidence, **extra)
+
+
+def orgs_of(driver: Driver, **kwargs: Any) -> set[tuple[str, ...]]:
+    return {loop.orgs for loop in find_loops(driver, **kwargs)}
+
+
+def networkx_cycles(driver: Driver, max_length: int = 6) -> set[tuple[str, ...]]:
+    edges = [(r["from"], r["to"]) for r in rows(driver, "flow_edges")]
+    return {canonical_rotation(c) for c in nx.simple_cycles(nx.DiGraph(edges), length_bound=max_length)}
+
+
+VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding"}
+
+
+def rows(driver: Driver, name: str, **params: Any) -> list[dict[str, Any]]:
+    with driver.session() as session:
+        return run_query(session, name, **params).data()
+
+
+def snapshot(driver: Driver) -> dict[str, Any]:
+    """Everything but timestamps and embeddings: nodes by key, relationships by their ends, all properties."""
+    def stable(props: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in props.items() if k not in VOLATILE}, sort_keys=True)
+
+    return {
+        "nodes": sorted((n["label"], n["key"], stable(n["props"])) for n in rows(driver, "inspect_nodes")),
+        "rels": sorted((r["type"], r["start"], r["end"], stable(r["props"]))
+                       for r in rows(driver, "inspect_relationships")),
+    }
+
+
+def counts(driver: Driver) -> tuple[int, int]:
+    (row,) = rows(driver, "inspect_counts")
+    return row["nodes"], row["relationships"]
+
+
+def test_gold_loops_are_found_once_each(clean_graph: Driver) -> None:
+    records, documents = gold_records()
+    summary = writer.load_records(clean_graph, records, documents)
+    assert summary.documents == len(documents) and summary.deals > 40
+    expected = {tuple(loop) for loop in json.loads((GOLD / "loops.json").read_text())}
+    loops = find_loops(clean_graph)
+    assert [loop.orgs for loop in loops if loop.orgs in expected] and len(loops) == len({lp.orgs for lp in loops})
+    assert {loop.orgs for loop in loops} == expected
+    assert networkx_cycles(clean_graph) == expected
+    nvidia_openai_oracle = next(loop for loop in loops if loop.orgs == ("NVIDIA", "OpenAI", "Oracle"))
+    assert [(e.source, e.target) for e in nvidia_openai_oracle.edges] == [
+        ("NVIDIA", "OpenAI"), ("OpenAI", "Oracle"), ("Oracle", "NVIDIA")]
+    first = nvidia_openai_oracle.edges[0]
+    assert first.amount_usd == 1e11 and {"d01.txt", "d11.txt", "insight_snippets.txt"} <= set(first.docs)
+    assert {"doc": "d01.txt", "text": ""} in first.evidence
+    assert nvidia_openai_oracle.id == find_loops(clean_graph, company="Oracle")[0].id
+
+
+def test_loading_twice_changes_nothing(clean_graph: Driver) -> None:
+    records, documents = gold_records()
+    writer.load_records(clean_graph, records, documents)
+    before, shape = counts(clean_graph), snapshot(clean_graph)
+    writer.load_records(clean_graph, records, documents)
+    assert counts(clean_graph) == before
+    assert snapshot(clean_graph) == shape
+
+
+def test_crash_mid_load_leaves_whole_documents_and_rerun_matches_clean_run(
+    clean_graph: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records, documents = gold_records()
+    writer.load_records(clean_graph, records, documents, batch_size=5)
+    clean = snapshot(clean_graph)
+    reset_graph(clean_graph)
+
+    def crash(batch: int) -> None:
+        if batch == 3:
+            raise RuntimeError("simulated crash inside batch 3")
+
+    monkeypatch.setattr(writer, "_crash_hook", crash)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        writer.load_records(clean_graph, records, documents, batch_size=5)
+    expected_per_doc: dict[str, set[str]] = {}
+    for record in records:
+        expected_per_doc.setdefault(record.doc, set()).add(record.deal_id)
+    stored = {r["doc"]: r["deals"] for r in rows(clean_graph, "inspect_deals_per_document")}
+    assert rows(clean_graph, "inspect_incomplete_deals") == [{"deals": 0}]
+    assert 0 < len(stored) < len(expected_per_doc)
+    for doc, count in stored.items():
+        assert count == len(expected_per_doc[doc]), doc  # a document is all there or not at all
+    monkeypatch.setattr(writer, "_crash_hook", None)
+    writer.load_records(clean_graph, records, documents, batch_size=5)
+    assert snapshot(clean_graph) == clean
+
+
+HOSTILE = [
+    "O'Reilly \"Quoted\" Capital",
+    "Back\\slash\\\\Holdings \\u0027",
+    "Evil'}) MATCH (n) DETACH DELETE n //",
+    "$param {name: 'x'} `tick` Corp",
+]
+
+
+def test_hostile_names_are_stored_and_matched_literally(clean_graph: Driver) -> None:
+    a, b, c, d = HOSTILE
+    records = [
+        deal("h1.txt", a, b, amount=2e9, evidence=f"{a} invests in {b}."),
+        deal("h1.txt", b, c, kind="purchase", amount=1e9, evidence=f"{b} buys from {c}."),
+        deal("h2.txt", c, a, kind="loan", amount=5e8, evidence=f"{c} lends to {a}.",
+             hardware_mandate=HardwareMandate(product="Chip'); DROP", vendor=d)),
+        deal("h2.txt", d, c, kind="investment", amount=3e9, evidence=f"{d} backs {c}."),
+    ]
+    writer.load_records(clean_graph, records, embed=False)
+    assert {r["name"] for r in rows(clean_graph, "inspect_company_names")} == set(HOSTILE)
+    assert rows(clean_graph, "inspect_product_names") == [{"name": "Chip'); DROP", "vendor": d}]
+    # The mandate to use d's chip sends money a -> d, closing a -> d -> c -> a.
+    assert orgs_of(clean_graph) == {canonical_rotation((a, b, c)), canonical_rotation((a, d, c))}
+    assert orgs_of(clean_graph, company=d) == {canonical_rotation((a, d, c))}
+    with pytest.raises(InputError, match="is not in the graph"):
+        find_loops(clean_graph, company="Evil'}) MATCH")
+
+
+def test_denied_breaks_loops_in_talks_marks_them_tentative_mandates_close_them(clean_graph: Driver) -> None:
+    records = [
+        deal("x1.txt", "Acme", "Birch", amount=1e9, status="denied"),
+        deal("x2.txt", "Birch", "Acme", kind="purchase"),
+        deal("x3.txt", "Cedar", "Dune", amount=4e9, status="in_talks"),
+        deal("x4.txt", "Dune", "Cedar", kind="purchase", amount=1e9),
+        # Elm invests in Fir on condition Fir uses Elm's chips: the money comes back as purchases.
+        deal("x5.txt", "Elm", "Fir", amount=2e9, hardware_mandate=HardwareMandate(product="ElmChip", vendor="Elm")),
+        # A spend-back to a third party closes a three-way loop that only exists across documents.
+        deal("x6.txt", "Gale", "Hive", amount=5e9, spend_back=SpendBack(payee="Isle", what="cloud")),
+        deal("x7.txt", "Isle", "Gale", kind="purchase", amount=7e9),
+    ]
+    writer.load_records(clean_graph, records, embed=False)
+    loops = {loop.orgs: loop for loop in find_loops(clean_graph)}
+    assert set(loops) == {("Cedar", "Dune"), ("Elm", "Fir"), ("Gale", "Hive", "Isle")}
+    assert loops[("Cedar", "Dune")].tentative and not loops[("Elm", "Fir")].tentative
+    assert [e.kind for e in loops[("Elm", "Fir")].edges] == ["investment", "mandate"]
+    assert [e.kind for e in loops[("Gale", "Hive", "Isle")].edges] == ["investment", "spend_back", "purchase"]
+    assert {d for e in loops[("Gale", "Hive", "Isle")].edges for d in e.docs} == {"x6.txt", "x7.txt"}
+    assert loops[("Gale", "Hive", "Isle")].score_parts["money_usd"] is None  # the spend-back states no amount
+    assert orgs_of(clean_graph, min_length=3) == {("Gale", "Hive", "Isle")}
+    assert orgs_of(clean_graph, max_length=2) == {("Cedar", "Dune"), ("Elm", "Fir")}
+
+
+def test_reloading_a_document_replaces_its_deals(clean_graph: Driver) -> None:
+    first = [deal("r.txt", "Acme", "Birch", amount=1e9), deal("r.txt", "Birch", "Acme", kind="purchase")]
+    writer.load_records(clean_graph, first, embed=False)
+    assert orgs_of(clean_graph) == {("Acme", "Birch")}
+    writer.load_records(clean_graph, first[:1], [SourceDocument(doc="r.txt", text="t", source="r.txt")], embed=False)
+    assert orgs_of(clean_graph) == set()
+    assert [(f["from"], f["to"]) for f in rows(clean_graph, "inspect_flows")] == [("Acme", "Birch")]
+
+
+def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph: Driver) -> None:
+    records = [
+        deal("e.txt", "Acme", "Birch", amount=1e9, evidence="Acme invested $1 billion in Birch."),
+        deal("e.txt", "Acme", "Birch", amount=3e9, evidence="Acme later added $3 billion more to Birch."),
+        deal("e.txt", "Birch", "Acme", kind="purchase", evidence="Birch signed a cloud contract with Acme."),
+    ]
+    writer.load_records(clean_graph, records)
+    assert rows(clean_graph, "inspect_deals_per_document") == [{"doc": "e.txt", "deals": 3}]
+    flow = next(f["props"] for f in rows(clean_graph, "inspect_flows") if f["from"] == "Acme")
+    assert flow["amount_usd"] == 3e9 and len(flow["deal_ids"]) == 2  # two deals, one walkable FLOW
+    assert {r["dimensions"] for r in rows(clean_graph, "inspect_evidence_embedding_sizes")} == {384}
+    from graph.embeddings import embed_texts
+
+    (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
+                      limit=1)
+    assert nearest["text"] == "Birch signed a cloud contract with Acme."
