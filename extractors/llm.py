@@ -318,7 +318,8 @@ class LLMExtractor:
         home: the data folder for the cache and the retry list (default ``OUROBOROS_HOME``).
         passages: text -> deal-bearing passages (default ``extractors.pipeline.deal_passages``).
         fallback: extractor used when the model stays unavailable (default: the spaCy extractor).
-        resolver: the shared company resolver (one per run keeps names consistent).
+        resolver: the shared company resolver (one per run keeps names consistent; default: the
+            fallback extractor's).
         retry: the retry policy for timeouts and rate limits.
         method: ``with_structured_output`` method (e.g. ``json_schema``, ``function_calling``).
         local: the model runs locally (prices it at zero).
@@ -371,8 +372,16 @@ class LLMExtractor:
     def grounder(self) -> Grounder:
         """The grounding checks, built from the shared resolver."""
         if self._grounder is None:
-            self._grounder = grounder_for(self._resolver or _default_resolver())
+            self._grounder = grounder_for(self.resolver)
         return self._grounder
+
+    @property
+    def resolver(self) -> CompanyResolver:
+        """The company resolver: the given one, else the fallback extractor's (so that both sides of a
+        run name companies alike), else a new one."""
+        if self._resolver is None:
+            self._resolver = getattr(self.fallback, "resolver", None) or _default_resolver()
+        return self._resolver
 
     def passages(self, text: str) -> Sequence[Passage]:
         """The deal-bearing passages of ``text``."""
