@@ -50,3 +50,39 @@ def test_malformed_prompt_fails_at_load_time(prompts_dir: Path, body: str, messa
     (prompts_dir / "bad.md").write_text(body)
     with pytest.raises(ConfigError, match=message):
         load_prompt("bad")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def corpus_gold() -> Path:
+    """The project's corpus gold (gold.jsonl + docs/), else the shared development set it is made from."""
+    for gold in sorted(ROOT.joinpath("corpus").rglob("gold.jsonl")):
+        return gold.parent
+    shared = ROOT.parent / "shared" / "gold"
+    if (shared / "gold.jsonl").is_file():
+        return shared
+    pytest.fail(f"no corpus gold.jsonl under {ROOT / 'corpus'} or {shared}")
+
+
+def test_few_shot_examples_come_from_the_corpus_gold() -> None:
+    """Every example passage is corpus text, and every example answer is a gold record of that document."""
+    import json
+    import re
+
+    from extractors.evaluate import gold_document_path
+    from extractors.llm_grounding import normalize
+
+    folder = corpus_gold()
+    gold = [json.loads(line) for line in (folder / "gold.jsonl").read_text().splitlines() if line.strip()]
+    texts = {g["doc"]: normalize(gold_document_path(folder, g["doc"]).read_text(encoding="utf-8")) for g in gold}
+    examples = re.findall(r"^CONTEXT: (.*)\nPASSAGE: (.*)\nANSWER: (.*)$", load_prompt("deals_v1").system, re.M)
+    assert len(examples) >= 3
+    for context, passage, answer in examples:
+        docs = [doc for doc, text in texts.items() if normalize(passage) in text and normalize(context) in text]
+        assert docs, f"example passage not in the corpus: {passage[:60]}"
+        records = {(d["kind"], d["investor"], d["recipient"], d["amount_text"])
+                   for g in gold if g["doc"] in docs for d in g["deals"] + g.get("optional", [])}
+        for said in json.loads(answer)["deals"]:
+            assert (said["kind"], said["investor"], said["recipient"], said["amount_text"]) in records, said
+            assert normalize(said["evidence"]) in texts[docs[0]]
