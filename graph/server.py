@@ -42,7 +42,7 @@ POM = Path(__file__).resolve().parent / "server" / "pom.xml"
 DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
 USER = "neo4j"
-START_TIMEOUT = 120.0
+START_TIMEOUT = 180.0
 STOP_TIMEOUT = 60.0
 
 # JVM options of the stock 5.26 neo4j.conf, minus -XX:+AlwaysPreTouch: pre-touching the whole
@@ -341,6 +341,12 @@ class LocalNeo4j:
 
     def start(self, timeout: float = START_TIMEOUT) -> bool:
         """Start the server and wait until Bolt answers; return False when it was already running."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        # Two commands of one home starting at once: the second waits, then finds it running.
+        with _locked(self.home / ".neo4j.lock"):
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> bool:
         running = self.pid()
         if running is not None:
             recorded = read_conf_ports(self.conf_file)
@@ -425,7 +431,13 @@ class LocalNeo4j:
         env.pop("JAVA_OPTS", None)  # it would replace the heap settings of neo4j.conf
         env.pop("HEAP_SIZE", None)
         command = [java, "-cp", str(self.neo4j_home / "lib" / "*"), main, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=120)
+        try:
+            return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=180)
+        except subprocess.TimeoutExpired as error:
+            raise ServerError(
+                f"the Neo4j launcher ({main.rsplit('.', 1)[-1]} {args[0]}) did not finish within 180 s in "
+                f"{self.neo4j_home}; is the machine overloaded? See {self.logs_dir}"
+            ) from error
 
     def _wait_for_bolt(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
