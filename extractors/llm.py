@@ -224,20 +224,17 @@ def structured(model: BaseChatModel, method: str | None = None) -> tuple[Runnabl
 
 def _answer_from(output: Any) -> tuple[dict | None, AIMessage | None]:
     """(parsed answer or None, raw message) from either path's output."""
-    if isinstance(output, dict) and "raw" in output:
-        raw = output["raw"]
-        parsed = output.get("parsed")
-    else:
-        raw, parsed = output, None
-    if not isinstance(parsed, dict) and isinstance(raw, AIMessage) and isinstance(raw.content, str):
-        # Also the rescue for models that answer tool-less requests with JSON text.
+    raw, parsed = (output["raw"], output.get("parsed")) if isinstance(output, dict) else (output, None)
+    message = raw if isinstance(raw, AIMessage) else None
+    if not isinstance(parsed, dict) and message is not None and isinstance(message.content, str):
+        # The JSON path, and the rescue for servers that ignore the requested output format.
         try:
-            parsed = parse_json_markdown(raw.content, parser=json.loads)  # strict: no half answers
+            parsed = parse_json_markdown(message.content, parser=json.loads)  # strict: no half answers
         except Exception:  # noqa: BLE001 - any parse failure is a malformed answer
             parsed = None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("deals"), list):
-        return None, raw if isinstance(raw, AIMessage) else None
-    return parsed, raw if isinstance(raw, AIMessage) else None
+        return None, message
+    return parsed, message
 
 
 def _default_resolver() -> CompanyResolver:
