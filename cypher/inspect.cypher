@@ -43,3 +43,8 @@ ORDER BY from, to
 // name: inspect_evidence_embedding_sizes
 MATCH (e:Evidence)
 RETURN e.text AS text, size(e.embedding) AS dimensions
+
+// name: inspect_alerts
+MATCH (a:Alert)
+RETURN a.loop_id AS loop_id, a.channel AS channel, a.pending AS pending, a.attempts AS attempts,
+       a.last_error AS last_error, a.sent_at IS NOT NULL AS sent
