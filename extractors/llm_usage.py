@@ -143,3 +143,12 @@ def summarise(entries: list[dict]) -> list[UsageReport]:
         part.needs_llm_retry.extend(entry.get("needs_llm_retry", []))
         reports[key].merge(part)
     return [reports[key] for key in sorted(reports)]
+
+
+def run_summary(extractor: object) -> str | None:
+    """The usage line for the console after a run, when ``extractor`` called a model (llm, ensemble).
+
+    Commands call it after extracting: ``if (line := run_summary(extractor)): err_console.print(line)``.
+    """
+    report = getattr(extractor, "report", None)
+    return report.summary() if isinstance(report, UsageReport) else None

@@ -343,3 +343,12 @@ def test_usage_log_sums_a_run_read_elsewhere(tmp_path: Path, resolver: CompanyRe
     assert (run.documents, run.calls, run.input_tokens, run.records, run.needs_llm_retry) == (
         2, 5, 1100, 1, ["b.txt"])
     assert run.cost_usd == pytest.approx((1100 * 0.40 + 120 * 1.60) / 1e6)
+
+
+def test_run_summary_only_for_extractors_that_call_a_model(tmp_path: Path, resolver: CompanyResolver) -> None:
+    from extractors.llm_usage import run_summary
+
+    llm = make(Script([answer(deal()), EMPTY]), tmp_path, resolver)
+    llm.extract(DOC, "d.txt")
+    assert run_summary(llm) == llm.report.summary() and "2 calls" in run_summary(llm)
+    assert run_summary(FixedExtractor()) is None
