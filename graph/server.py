@@ -271,8 +271,9 @@ class LocalNeo4j:
             http_port: HTTP (Browser) port; None keeps the home's current one (default 7474).
             password: Initial password for a new home (``NEO4J_PASSWORD``); None generates one.
         """
-        self.home = home
-        self.cache = cache
+        # Absolute and symlink-free: the path is how we recognise our server among processes.
+        self.home = home.expanduser().resolve()
+        self.cache = cache.expanduser().resolve()
         self.neo4j_home = home / "neo4j"
         self.conf_dir = self.neo4j_home / "conf"
         self.conf_file = self.conf_dir / "neo4j.conf"
