@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -23,8 +24,9 @@ from ouroboros.settings import Settings, get_settings
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the real ``ouroboros`` entry point (exit codes included) in the session's environment."""
+    env = {**os.environ, "COLUMNS": "200"}  # no rich line wrapping inside what we assert on
     return subprocess.run(
-        [sys.executable, "-m", "ouroboros.cli", *args], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-m", "ouroboros.cli", *args], capture_output=True, text=True, check=False, timeout=180, env=env
     )
 
 
