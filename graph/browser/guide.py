@@ -85,6 +85,15 @@ def serve_browser_files(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> Th
             self.end_headers()
             self.wfile.write(body)
 
+        def do_OPTIONS(self) -> None:  # noqa: N802
+            # Browser's fetch sends headers that make Chromium ask first (a CORS preflight).
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Methods", "GET, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", self.headers.get("Access-Control-Request-Headers", "*"))
+            self.send_header("Access-Control-Allow-Private-Network", "true")
+            self.end_headers()
+
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
 

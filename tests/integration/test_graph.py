@@ -10,6 +10,7 @@ import networkx as nx
 import pytest
 from neo4j import Driver
 
+from extractors.evaluate import gold_document_path, load_gold
 from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from graph import writer
 from graph.driver import reset_graph
@@ -23,14 +24,11 @@ GOLD = Path(__file__).resolve().parents[3] / "shared" / "gold"
 
 
 def gold_records() -> tuple[list[DealRecord], list[SourceDocument]]:
-    """The development gold deals as records (no evidence), with their documents."""
-    records, documents = [], []
-    for line in (GOLD / "gold.jsonl").read_text(encoding="utf-8").splitlines():
-        entry = json.loads(line)
-        path = GOLD / "docs" / entry["doc"]
-        documents.append(SourceDocument(doc=entry["doc"], text=path.read_text(encoding="utf-8"), source=str(path)))
-        records += [DealRecord(doc=entry["doc"], extractor="gold", **deal) for deal in entry["deals"]]
-    return records, documents
+    """The development gold deals as records (no evidence: the gold set carries none), with their documents."""
+    lines = load_gold(GOLD)
+    documents = [SourceDocument(doc=line.doc, text=gold_document_path(GOLD, line.doc).read_text(encoding="utf-8"),
+                                source=str(gold_document_path(GOLD, line.doc))) for line in lines]
+    return [record for line in lines for record in line.deals], documents
 
 
 def deal(doc: str, investor: str, recipient: str, kind: str = "investment", amount: float | None = None,
