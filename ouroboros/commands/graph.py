@@ -55,6 +55,32 @@ def loops(
         err_console.print("No loops. Load deals first (`ouroboros run`), or widen --max-length.")
 
 
+@app.command("browser")
+def browser(
+    port: Annotated[int, typer.Option("--port", help="Port on localhost for the guide and the style sheet.")] = 8765,
+) -> None:
+    """Serve the Ouroboros guide and style sheet for Neo4j Browser until Ctrl-C."""
+    from graph.browser.guide import browser_urls, serve_browser_files
+    from ouroboros.console import console
+    from ouroboros.errors import ConfigError
+
+    try:
+        server = serve_browser_files(port)
+    except OSError as e:
+        raise ConfigError(f"cannot serve on localhost:{port} ({e}); pick another port with --port") from e
+    urls = browser_urls(port)
+    console.print("In Neo4j Browser (see `ouroboros neo4j status`), run:")
+    console.print(f"  :style {urls['style']}", markup=False)
+    console.print(f"  :guide {urls['guide']}", markup=False)
+    console.print("Serving until Ctrl-C.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @app.command("reset")
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Really delete every node and relationship.")] = False,
