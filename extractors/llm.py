@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json import parse_json_markdown
 from pydantic import BaseModel, Field, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -52,6 +51,8 @@ if TYPE_CHECKING:
 LEAD_CHARS = 300
 # Seconds one model call may take before it counts as a timeout (and is retried).
 CALL_TIMEOUT_S = 60.0
+# Most tokens one answer may have; a passage's deals fit in a few hundred.
+MAX_OUTPUT_TOKENS = 1500
 
 PROVIDER_PACKAGES: dict[str, str] = {
     "openai": "langchain-openai",
@@ -174,8 +175,9 @@ def load_chat_model(spec: str | None = None, base_url: str | None = None) -> Bas
         if provider == "openai" and not os.environ.get("OPENAI_API_KEY"):
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers ignore the key
     if provider in ("openai", "anthropic"):
-        # Our own retry loop owns backoff; the SDK's hidden retries would multiply it.
-        kwargs.update(max_retries=0, timeout=CALL_TIMEOUT_S)
+        # Our own retry loop owns backoff; the SDK's hidden retries would multiply it. The output cap
+        # bounds the cost of a model that rambles.
+        kwargs.update(max_retries=0, timeout=CALL_TIMEOUT_S, max_tokens=MAX_OUTPUT_TOKENS)
     try:
         from langchain.chat_models import init_chat_model
 
@@ -214,10 +216,9 @@ def structured(model: BaseChatModel, method: str | None = None) -> tuple[Runnabl
     Models without tool support (``with_structured_output`` raises NotImplementedError) are asked
     for JSON text instead, which the prompt describes in full; both paths end in the same parser.
     """
-    schema = convert_to_openai_tool(ExtractedDeals)
     kwargs = {"method": method} if method else {}
     try:
-        return model.with_structured_output(schema, include_raw=True, **kwargs), True
+        return model.with_structured_output(ExtractedDeals, include_raw=True, **kwargs), True
     except NotImplementedError:
         return model, False
 
@@ -226,7 +227,12 @@ def _answer_from(output: Any) -> tuple[dict | None, AIMessage | None]:
     """(parsed answer or None, raw message) from either path's output."""
     raw, parsed = (output["raw"], output.get("parsed")) if isinstance(output, dict) else (output, None)
     message = raw if isinstance(raw, AIMessage) else None
-    if not isinstance(parsed, dict) and message is not None and isinstance(message.content, str):
+    if isinstance(parsed, BaseModel):
+        parsed = parsed.model_dump()
+    elif message is not None and message.tool_calls:
+        # The whole-answer schema check failed; keep the arguments so that deals are checked one by one.
+        parsed = message.tool_calls[0]["args"]
+    elif message is not None and isinstance(message.content, str):
         # The JSON path, and the rescue for servers that ignore the requested output format.
         try:
             parsed = parse_json_markdown(message.content, parser=json.loads)  # strict: no half answers

@@ -143,6 +143,14 @@ def test_tool_calling_path_uses_with_structured_output(tmp_path: Path, resolver:
     assert [(r.investor, r.recipient, r.amount_usd) for r in records] == [("NVIDIA", "OpenAI", 1e11)]
 
 
+def test_tool_call_with_one_invalid_deal_keeps_the_valid_ones(tmp_path: Path, resolver: CompanyResolver) -> None:
+    args = {"deals": [deal(kind="gift"), deal()]}
+    tool_answer = AIMessage(content="", tool_calls=[{"name": "ExtractedDeals", "args": args, "id": "1"}])
+    llm = make(Script([tool_answer, EMPTY]), tmp_path, resolver, tools=True)
+    assert [r.recipient for r in llm.extract(DOC, "d.txt")] == ["OpenAI"]
+    assert llm.report.dropped == {"invalid_record": 1}
+
+
 def test_json_in_a_code_fence_is_accepted(tmp_path: Path, resolver: CompanyResolver) -> None:
     fenced = AIMessage(content="Here you go:\n```json\n" + json.dumps({"deals": [deal()]}) + "\n```")
     llm = make(Script([fenced, EMPTY]), tmp_path, resolver)
