@@ -164,7 +164,7 @@ def record_extracted(driver: Driver, extractions: Sequence[Extraction], failures
     if extractions:
         _write(driver, "ingest_mark_extracted", ids=[e.doc for e in extractions])
     if failures:
-        _write(driver, "ingest_mark_failed", rows=[f.model_dump() for f in failures])
+        _write(driver, "ingest_mark_failed", rows=[{"id": f.doc, "error": f.error} for f in failures])
 
 
 def load_documents(driver: Driver, extractions: Sequence[Extraction], documents: Sequence[SourceDocument]) -> int:

@@ -164,7 +164,7 @@ def test_an_interrupted_run_rerun_ends_like_an_uninterrupted_one(
     clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sources = write_sources(tmp_path, site_server, ["feeds/news.rss", "feeds/wire.atom"])
-    run(sources, tmp_path / "clean-alerts", batch_size=1)
+    run(sources, tmp_path / "alerts", batch_size=1)
     uninterrupted = snapshot(clean_graph)
 
     reset_graph(clean_graph)
@@ -187,18 +187,17 @@ def test_an_interrupted_run_rerun_ends_like_an_uninterrupted_one(
     assert snapshot(clean_graph) == uninterrupted
 
 
-FAIL_ONCE: set[str] = set()
+BROKEN: set[str] = set()
 
 
-@register_extractor("test-fails-once")
-class FailsOnce:
-    """The spaCy extractor, except that it fails the first time it sees a document named in FAIL_ONCE."""
+@register_extractor("test-flaky")
+class Flaky:
+    """The spaCy extractor, except that it fails on the documents named in BROKEN."""
 
-    name = "test-fails-once"
+    name = "test-flaky"
 
     def extract(self, text: str, doc: str) -> list[DealRecord]:
-        if doc in FAIL_ONCE:
-            FAIL_ONCE.discard(doc)
+        if doc in BROKEN:
             raise RuntimeError("model server went away")
         return cached_extractor("spacy").extract(text, doc)
 
@@ -208,15 +207,16 @@ def test_a_failed_extraction_is_recorded_and_retried_next_run(
 ) -> None:
     sources = write_sources(tmp_path, site_server, ["feeds/wire.atom"], edgar=False)
     target = site_server.url("articles/tarnwell-quarry.html")
-    FAIL_ONCE.add(target)
-    first = run(sources, tmp_path / "alerts", extractor="test-fails-once")
+    BROKEN.add(target)
+    first = run(sources, tmp_path / "alerts", extractor="test-flaky")
+    BROKEN.clear()
     assert first.failed == 1
     stored = documents(clean_graph)[target]
     assert (stored["state"], stored["attempts"]) == ("failed", 1)
     assert "model server went away" in stored["error"] and stored["text"]
     assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") not in deals(clean_graph)
 
-    second = run(sources, tmp_path / "alerts", extractor="test-fails-once")
+    second = run(sources, tmp_path / "alerts", extractor="test-flaky")
     assert (second.new, second.failed, second.loaded) == (1, 0, 1)
     stored = documents(clean_graph)[target]
     assert stored["state"] == "loaded" and stored.get("error") is None and stored.get("text") is None
