@@ -287,11 +287,13 @@ class MoneyRecognizer:
 # --------------------------------------------------------------------------------------------
 # Deal words by kind. Lemmas, matched on verbs and nouns; the grammar around them decides roles.
 TRIGGER_LEMMAS: dict[str, list[str]] = {
-    "investment": ["invest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
-                   "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow"],
+    "investment": ["invest", "reinvest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
+                   "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow", "sink",
+                   "bankroll", "receive", "secure", "obtain", "shareholder"],
     "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
                  "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
-                 "agreement", "use", "supply", "expand", "expansion", "add-on", "land", "win", "sign"],
+                 "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter",
+                 "pact", "arrangement", "transaction"],
     "warrant": ["warrant"],
     "backstop": ["backstop", "unsold", "residual"],
     "loan": ["loan", "lend", "lender", "borrow", "borrowing", "credit", "debt"],

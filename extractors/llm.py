@@ -324,7 +324,8 @@ class LLMExtractor:
         resolver: the shared company resolver (one per run keeps names consistent; default: the
             fallback extractor's).
         retry: the retry policy for timeouts and rate limits.
-        method: ``with_structured_output`` method (e.g. ``json_schema``, ``function_calling``).
+        method: ``with_structured_output`` method (``json_schema``, ``function_calling``,
+            ``json_mode``); default: the provider's own, ``json_mode`` behind ``OUROBOROS_LLM_BASE_URL``.
         local: the model runs locally (prices it at zero).
 
     Raises:
@@ -352,6 +353,9 @@ class LLMExtractor:
         spec = model_name or (None if model is not None else settings.llm)
         self.model = model if model is not None else load_chat_model()
         self.model_name = model_id(self.model, spec)
+        if method is None and model is None and settings.llm_base_url:
+            # OpenAI-compatible servers agree on JSON mode; fewer support JSON schemas or tools.
+            method = "json_mode"
         self._runnable, self.uses_tools = structured(self.model, method)
         home_dir = home or settings.home_dir
         self.cache = AnswerCache(home_dir / "llm-cache")

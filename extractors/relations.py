@@ -149,7 +149,7 @@ NOUN_FRAMES: dict[str, Frame] = {
     "buyer": Frame("purchase", ("cop_subj",), ("of", "for", "poss")),
     "loan": Frame("loan", ("from", "by", "lender"), ("to", "poss", "gov_subj")),
     "borrowing": Frame("loan", ("from", "lender"), ("poss", "gov_subj")),
-    "warrant": Frame("warrant", ("poss", "gov_subj"), ("to", "for", "gov_dative")),
+    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "to", "for")),
     "backstop": Frame("backstop", ("poss", "gov_subj"), ("for", "to")),
 }
 for _noun in GENERIC_NOUNS:
@@ -520,7 +520,7 @@ class RelationMatcher:
             kind, recipient_slots = "backstop", ("at", "poss_obj", "obj_mod", "from")
         funded = funded_triggers.get(trigger.i)
         investor = _first(slots, investor_slots)
-        recipient = _first(slots, recipient_slots)
+        recipient = _first(slots, recipient_slots, exclude=investor)
         generic = frame.generic
         loan_word = next((c for c in trigger.children if c.dep_ == "compound" and c.lemma_ in ("loan", "credit")), None)
         if generic and loan_word is not None and slots.get("lender"):
@@ -599,15 +599,16 @@ class RelationMatcher:
                         self._prep(ctx, grandchild, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self._noun_context(ctx, trigger, add)
-        if trigger.lemma_ in ("loan", "borrowing", "credit") or trigger.lower_ == "loan":
+        loan_words = {"loan", "borrowing", "credit", "lend", "lender", "borrow"}
+        if trigger.lemma_ in loan_words or any(c.dep_ == "compound" and c.lemma_ in loan_words for c in trigger.children):
             for token in trigger.sent:
                 if token.lower_ == "lender" and token.head.lower_ == "as":
-                    lender = token.head.head
-                    add("lender", lender)
-            for names in list(slots.values()):
-                for name in names:
-                    if ctx.kinds(name) & {"bank", "lender"}:
-                        slots.setdefault("lender", []).insert(0, name)
+                    # "with Ostrander Bank, N.A., as lender": the company just before "as".
+                    before = [s for s in ctx.companies if s.end <= token.head.i and s.start >= trigger.sent.start]
+                    if before:
+                        slots.setdefault("lender", []).append(company_text(before[-1]))
+            banks = [n for names in slots.values() for n in names if ctx.kinds(n) & {"bank", "lender"}]
+            slots["lender"] = _unique(banks + slots.get("lender", []))
         slots["_direct"] = collector.direct
         return slots
 
@@ -913,11 +914,11 @@ class RelationMatcher:
 
 
 # ---------------------------------------------------------------------------------------------
-def _first(slots: dict[str, list[str]], keys: Iterable[str]) -> str | None:
+def _first(slots: dict[str, list[str]], keys: Iterable[str], exclude: str | None = None) -> str | None:
     for key in keys:
-        names = slots.get(key)
-        if names:
-            return names[0]
+        for name in slots.get(key, []):
+            if name != exclude:
+                return name
     return None
 
 
@@ -952,6 +953,11 @@ def _subject_walk(token: Token) -> Token | None:
         for child in current.children:
             if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
                 return child
+        if current.i != token.i and current.pos_ == "NOUN" and current.lemma_ in ("plan", "intend", "aim"):
+            # "NVIDIA plans to invest" mis-parsed as a noun phrase "NVIDIA plans".
+            compound = next((c for c in current.children if c.dep_ == "compound" and c.pos_ == "PROPN"), None)
+            if compound is not None:
+                return compound
         if current.dep_ in ("xcomp", "conj", "advcl", "acomp", "pcomp", "acl", "prep", "pobj", "dobj", "oprd") \
                 and current.head.i != current.i:
             if current.pos_ in ("NOUN", "PROPN") and current.i != token.i:

