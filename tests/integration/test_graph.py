@@ -203,3 +203,18 @@ def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph:
     (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
                       limit=1)
     assert nearest["text"] == "Birch signed a cloud contract with Acme."
+
+
+def test_loops_match_networkx_on_a_dense_random_graph(clean_graph: Driver) -> None:
+    """A tangle where most companies share one component: every bounded cycle, each once."""
+    import random
+
+    rng = random.Random(4)
+    names = [f"Co {i:02d}" for i in range(18)]
+    pairs = {(a, b) for a, b in (rng.sample(names, 2) for _ in range(45))}
+    records = [deal(f"r{i % 7}.txt", a, b, amount=float(i + 1) * 1e8) for i, (a, b) in enumerate(sorted(pairs))]
+    writer.load_records(clean_graph, records, embed=False)
+    ours = find_loops(clean_graph, max_length=5)
+    assert len(ours) == len({loop.orgs for loop in ours})
+    assert {loop.orgs for loop in ours} == networkx_cycles(clean_graph, max_length=5)
+    assert len(ours) > 10
