@@ -1,8 +1,8 @@
 // Ingestion bookkeeping (flows/ingest.py): what the graph remembers of each document so that
 // runs are incremental and nothing is lost. Properties of (:Document) beside the writer's:
 // canonical_url, state ('fetched' | 'extracted' | 'loaded' | 'failed'), attempts, error,
-// sources (every canonical URL that carried this text), embedding (all-MiniLM-L6-v2 of the text,
-// for near-duplicates), text (kept only until the document is loaded, so a failed one is retried
+// sources (every canonical URL that carried this text), embedding (all-MiniLM-L6-v2 of the text)
+// and facts (its numbers and capitalised names), both for near-duplicates, text (kept only until the document is loaded, so a failed one is retried
 // even when its source is gone), fetched_at, loaded_at. graph/model.py declares them.
 
 // name: ingest_known_documents
@@ -12,10 +12,11 @@ RETURN d.id AS id, d.content_hash AS content_hash, coalesce(d.state, 'loaded') A
        d.canonical_url AS canonical_url, coalesce(d.sources, []) AS sources, coalesce(d.attempts, 0) AS attempts
 
 // name: ingest_document_embeddings
-// The text embeddings of loaded documents: what a new document is compared with for near-duplicates.
+// The text embeddings and facts of loaded documents: what a new document is compared with
+// for near-duplicates.
 MATCH (d:Document)
 WHERE d.embedding IS NOT NULL AND coalesce(d.state, 'loaded') = 'loaded'
-RETURN d.id AS id, d.embedding AS embedding
+RETURN d.id AS id, d.embedding AS embedding, coalesce(d.facts, []) AS facts
 
 // name: ingest_pending_documents
 // Documents fetched earlier whose extraction or load did not finish, with the text kept for them.
@@ -31,7 +32,7 @@ UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
 SET d.source = row.source, d.title = row.title, d.published = row.published,
     d.content_hash = row.content_hash, d.canonical_url = row.canonical_url, d.text = row.text,
-    d.embedding = row.embedding, d.state = 'fetched', d.fetched_at = $now,
+    d.embedding = row.embedding, d.facts = row.facts, d.state = 'fetched', d.fetched_at = $now,
     d.attempts = coalesce(d.attempts, 0),
     d.sources = CASE WHEN row.canonical_url IN coalesce(d.sources, []) THEN d.sources
                      ELSE coalesce(d.sources, []) + row.canonical_url END

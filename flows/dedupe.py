@@ -1,7 +1,10 @@
 """Deduplication: by canonical URL, by content hash, and by near-duplicate text (embeddings).
 
 The same story syndicated by several outlets should become one document with several sources,
-not several documents whose deals would be counted again.
+not several documents whose deals would be counted again. Embeddings alone are not enough: two
+wire briefs cut from one template ("A has invested $N million in B") embed almost alike while
+stating different deals, so a near-duplicate must also repeat the other's facts (its numbers and
+capitalised names).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import re
+
 import numpy as np
 
 from extractors.records import SourceDocument
@@ -17,6 +22,31 @@ from flows.normalize import canonical_url
 
 Embedder = Callable[[list[str]], np.ndarray]
 DuplicateReason = Literal["url", "hash", "near"]
+
+# Share of the numbers, and of the capitalised names, of the shorter text that the other must repeat.
+NUMBER_OVERLAP = 0.9
+NAME_OVERLAP = 0.8
+_FACT = re.compile(r"\d[\d,.]*\d|\d|[A-Z][\w&-]+")
+
+
+def facts(text: str) -> frozenset[str]:
+    """The numbers and capitalised words of ``text``: what two reports of one story share."""
+    return frozenset(_FACT.findall(text))
+
+
+def same_facts(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two texts state the same numbers and (almost) the same names."""
+
+    def contained(x: set[str], y: set[str], share: float) -> bool:
+        if not x or not y:
+            return not x and not y
+        return len(x & y) / min(len(x), len(y)) >= share
+
+    numbers_a = {f for f in a if f[0].isdigit()}
+    numbers_b = {f for f in b if f[0].isdigit()}
+    return contained(numbers_a, numbers_b, NUMBER_OVERLAP) and contained(
+        set(a) - numbers_a, set(b) - numbers_b, NAME_OVERLAP
+    )
 
 
 @dataclass(frozen=True)
@@ -30,6 +60,7 @@ class KnownDocument:
     sources: tuple[str, ...] = ()
     attempts: int = 0
     embedding: tuple[float, ...] | None = None
+    facts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,7 @@ class DedupeResult:
 
     new: list[SourceDocument] = field(default_factory=list)
     embeddings: dict[str, list[float]] = field(default_factory=dict)
+    facts: dict[str, list[str]] = field(default_factory=dict)
     duplicates: list[Duplicate] = field(default_factory=list)
     seen: int = 0
 
@@ -95,23 +127,36 @@ def deduplicate(
         return result
 
     vectors = np.asarray(embedder([c.text for c in candidates]), dtype=np.float32)
-    reference_ids = [k.id for k in loaded if k.embedding is not None and k.id not in {c.doc for c in candidates}]
-    reference = [np.asarray(by_id[i].embedding, dtype=np.float32) for i in reference_ids]
+    batch_ids = {c.doc for c in candidates}
+    refs = [(k.id, np.asarray(k.embedding, dtype=np.float32), k.facts)
+            for k in loaded if k.embedding is not None and k.id not in batch_ids]
     for document, vector in zip(candidates, vectors):
-        best, best_id = -1.0, ""
-        if reference:
-            scores = np.stack(reference) @ vector
-            index = int(np.argmax(scores))
-            best, best_id = float(scores[index]), reference_ids[index]
-        if best >= threshold:
-            result.duplicates.append(Duplicate(document, best_id, "near", best))
+        own = facts(document.text)
+        match = _near(vector, own, refs, threshold)
+        if match is not None:
+            result.duplicates.append(Duplicate(document, match[0], "near", match[1]))
             continue
         result.new.append(document)
         result.embeddings[document.doc] = vector.tolist()
+        result.facts[document.doc] = sorted(own)
         # Later documents of this batch are compared with the earlier new ones too.
-        reference_ids.append(document.doc)
-        reference.append(vector)
+        refs.append((document.doc, vector, own))
     return result
+
+
+def _near(
+    vector: np.ndarray, own: frozenset[str], refs: list[tuple[str, np.ndarray, frozenset[str]]], threshold: float
+) -> tuple[str, float] | None:
+    """The most similar reference at or above ``threshold`` that also states the same facts."""
+    if not refs:
+        return None
+    scores = np.stack([ref[1] for ref in refs]) @ vector
+    for index in np.argsort(-scores):
+        if scores[index] < threshold:
+            return None
+        if same_facts(own, refs[index][2]):
+            return refs[index][0], float(scores[index])
+    return None
 
 
 def embed(texts: list[str]) -> np.ndarray:

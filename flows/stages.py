@@ -117,8 +117,12 @@ def find_duplicates(
     first = deduplicate(documents, known, None, threshold)
     if not first.new or embedder is None:
         return first
-    vectors = {str(r["id"]): tuple(r["embedding"]) for r in _read(driver, "ingest_document_embeddings")}  # type: ignore[arg-type]
-    known = [replace(k, embedding=vectors.get(k.id)) for k in known]
+    rows = {str(r["id"]): r for r in _read(driver, "ingest_document_embeddings")}
+    known = [
+        replace(k, embedding=tuple(rows[k.id]["embedding"]), facts=frozenset(rows[k.id]["facts"]))  # type: ignore[arg-type]
+        if k.id in rows else k
+        for k in known
+    ]
     return deduplicate(documents, known, embedder, threshold)
 
 
@@ -129,7 +133,7 @@ def record_fetched(driver: Driver, result: DedupeResult) -> None:
         {
             "id": d.doc, "source": d.source, "title": d.title, "published": d.published,
             "content_hash": d.content_hash, "canonical_url": source_url(d), "text": d.text,
-            "embedding": result.embeddings.get(d.doc),
+            "embedding": result.embeddings.get(d.doc), "facts": result.facts.get(d.doc),
         }
         for d in result.new
     ]

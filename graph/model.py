@@ -59,12 +59,13 @@ DOCUMENT = NodeSpec(
     properties=(
         "id", "source", "title", "content_hash", "published",
         # Ingestion bookkeeping (cypher/ingest.cypher, flows/ingest.py).
-        "canonical_url", "state", "attempts", "error", "sources", "embedding", "text", "fetched_at", "loaded_at",
+        "canonical_url", "state", "attempts", "error", "sources", "embedding", "facts", "text", "fetched_at",
+        "loaded_at",
     ),
     doc=(
         "A source document; `id` is the `doc` field of its records. Ingestion adds `state` "
         "(fetched/extracted/loaded/failed), `attempts`, `error`, `sources` (every URL that carried it), "
-        "`embedding` (of its text, for near-duplicates) and `text` (kept until it is loaded)."
+        "`embedding` and `facts` (of its text, for near-duplicates) and `text` (kept until it is loaded)."
     ),
 )
 EVIDENCE = NodeSpec(

@@ -253,3 +253,18 @@ def test_the_schedule_of_the_sources_file_is_registered(site_server: FixtureServ
     assert deployment.name == "scheduled" and deployment.parameters["sources"] == str(sources.resolve())
     assert [s.schedule.cron for s in deployment.schedules] == ["15 */6 * * *"]
     assert all(s.active for s in deployment.schedules)
+
+
+def test_the_ingest_command_reports_and_exits_1_when_a_source_failed(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ouroboros.cli import app
+
+    sources = write_sources(tmp_path, site_server, ["feeds/broken.xml"], edgar=False)
+    result = CliRunner().invoke(app, ["ingest", "--sources", str(sources), "--alerts", str(tmp_path / "alerts")])
+    assert result.exit_code == 1, result.output
+    assert "skipped:" in result.output and site_server.url("feeds/broken.xml") in result.output
+    assert "loaded" in result.output
+    assert ("Meridian Vale Capital", "Tarnwell Robotics", "investment") in deals(clean_graph)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from extractors.records import SourceDocument
-from flows.dedupe import KnownDocument, deduplicate, embed
+from flows.dedupe import KnownDocument, deduplicate, embed, facts, same_facts
 from flows.fetch import html_to_text
 from flows.normalize import canonical_url, normalize_document, normalize_text
 from tests.fixtures.ingest.server import SITE
@@ -83,7 +83,10 @@ def test_duplicates_by_url_and_hash() -> None:
 def test_near_duplicates_against_the_graph_and_the_batch() -> None:
     known_text = "Lumora invests in Brightwater"
     known = [
-        KnownDocument("k", doc("k", known_text).content_hash, "loaded", embedding=tuple(toy_embedder([known_text])[0]))
+        KnownDocument(
+            "k", doc("k", known_text).content_hash, "loaded",
+            embedding=tuple(toy_embedder([known_text])[0]), facts=facts(known_text),
+        )
     ]
     batch = [
         doc("n1", "Lumora invests in Brightwater!"),  # near the known one
@@ -125,3 +128,26 @@ def test_real_model_tells_a_syndicated_copy_from_another_story() -> None:
         ("wire-lumora-brightwater", "lumora-brightwater", "near")
     ]
     assert result.duplicates[0].similarity > 0.95
+
+
+def test_template_briefs_with_other_names_and_numbers_are_not_duplicates() -> None:
+    def brief(investor: str, recipient: str, amount: int) -> str:
+        return (
+            f"{recipient} raises ${amount} million from {investor}\n\n"
+            f"NEW YORK, March 9, 2026 -- {investor} has invested ${amount} million in {recipient}, "
+            "the companies said."
+        )
+
+    a = brief("Pallas Ridge Robotics", "Orrin Brook Robotics", 169)
+    b = brief("Orrin Brook Systems", "Orrin Brook Robotics", 694)
+    assert not same_facts(facts(a), facts(b))
+    result = deduplicate([doc("a", a), doc("b", b)], [], embed, threshold=0.9)
+    assert [d.doc for d in result.new] == ["a", "b"] and result.duplicates == []
+
+
+def test_facts_are_numbers_and_capitalised_names() -> None:
+    assert facts("On March 6, Quarry Peak agreed to buy $3.5 billion of chips.") == {
+        "On", "March", "6", "Quarry", "Peak", "3.5"
+    }
+    assert same_facts(frozenset({"A", "B", "1"}), frozenset({"A", "B", "1", "Wire"}))
+    assert not same_facts(frozenset({"A", "B", "1"}), frozenset({"A", "C", "2"}))
