@@ -49,8 +49,10 @@ if TYPE_CHECKING:
 
 # The opening of the document sent with every passage, for "we", "the Company", a headline's names.
 LEAD_CHARS = 300
-# Seconds one model call may take before it counts as a timeout (and is retried).
+# Seconds one model call may take before it counts as a timeout (and is retried); a local server on
+# a CPU reads a prompt far slower than a hosted model.
 CALL_TIMEOUT_S = 60.0
+LOCAL_CALL_TIMEOUT_S = 600.0
 # Most tokens one answer may have; a passage's deals fit in a few hundred.
 MAX_OUTPUT_TOKENS = 1500
 
@@ -177,7 +179,8 @@ def load_chat_model(spec: str | None = None, base_url: str | None = None) -> Bas
     if provider in ("openai", "anthropic"):
         # Our own retry loop owns backoff; the SDK's hidden retries would multiply it. The output cap
         # bounds the cost of a model that rambles.
-        kwargs.update(max_retries=0, timeout=CALL_TIMEOUT_S, max_tokens=MAX_OUTPUT_TOKENS)
+        timeout = LOCAL_CALL_TIMEOUT_S if base_url else CALL_TIMEOUT_S
+        kwargs.update(max_retries=0, timeout=timeout, max_tokens=MAX_OUTPUT_TOKENS)
     try:
         from langchain.chat_models import init_chat_model
 
