@@ -43,12 +43,14 @@ def loops(
         print(loops_to_csv(found), end="")
         return
     table = Table(title=f"{len(found)} loop(s)")
-    for column in ("score", "loop", "money around", "tentative", "first seen", "id"):
-        table.add_column(column)
+    table.add_column("score", justify="right")
+    table.add_column("loop", ratio=1)
+    for column in ("money around", "tentative", "first seen", "id"):
+        table.add_column(column, no_wrap=True)
     for loop in found:
         table.add_row(
             f"{loop.score:.3f}", loop.chain, format_usd(loop.score_parts.get("money_usd")),
-            "yes" if loop.tentative else "", (loop.first_seen or "")[:10], loop.id,
+            "yes" if loop.tentative else "", (loop.first_seen or "")[:10], loop.id[:8],
         )
     console.print(table)
     if not found:
