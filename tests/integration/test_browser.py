@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from neo4j import Driver
@@ -53,6 +54,10 @@ def test_analyst_runs_the_loop_query_from_the_guide(
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
             viewport={"width": 1500, "height": 1000},
+        )
+        # Tests never touch the network: Browser's calls home (fonts, usage reports) are refused.
+        context.route(
+            lambda url: urlparse(url).hostname not in ("127.0.0.1", "localhost"), lambda route: route.abort()
         )
         try:
             page = context.new_page()
