@@ -46,6 +46,9 @@ _NOT_COMPANIES = {
     "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
     "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
 }
+# A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
+_DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
+                   "statement", "statements", "report", "deal", "program", "project", "fund"}
 _HARDWARE_WORDS = {"chip", "chips", "accelerator", "gpu", "processor", "system", "platform", "superchip", "cpu",
                    "tpu", "server", "model"}
 # Suffix words that can end a name but do not make it a company on their own.
@@ -151,9 +154,11 @@ class CompanyRecognizer:
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
         named = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
-        companies = _prefer(registry_spans, named, model_orgs)
+        companies = _prefer(filter_spans(registry_spans), named, model_orgs)
         companies += self._short_forms(doc, companies)
         companies += self._defined_terms(doc, companies)
+        companies += self._deal_party_entities(doc, companies)
+        companies += self._short_forms(doc, companies)
         companies = filter_spans(companies)
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
@@ -194,6 +199,47 @@ class CompanyRecognizer:
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
         return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") for t in span)
+
+    def _deal_party_entities(self, doc: Doc, companies: list[Span]) -> list[Span]:
+        """Unknown companies the model missed or mislabelled, found by their place in a deal sentence.
+
+        "Zephyr Grid agreed to buy ..." gets PERSON (or nothing) from ``en_core_web_sm``. A run of
+        capitalised proper nouns that is a subject, object or prepositional object in a sentence
+        with a deal word is taken as a company. A lone place name ("invest $10 billion in Texas",
+        GPE/LOC) is not: it names no counterparty.
+        """
+        if not doc.has_annotation("SENT_START") or not doc.has_annotation("DEP"):
+            return []  # needs the parser (not there in a blank pipeline)
+        deal_words = {w for words in TRIGGER_LEMMAS.values() for w in words}
+        taken = {i for span in companies for i in range(span.start, span.end)}
+        found = []
+        for sent in doc.sents:
+            if not any(t.lemma_.lower() in deal_words for t in sent):
+                continue
+            for token in sent:
+                if token.pos_ != "PROPN" or token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj"):
+                    continue
+                chain = [c for c in token.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < token.i]
+                start = min([c.i for c in chain] + [token.i])
+                span = Span(doc, start, token.i + 1)
+                if set(range(span.start, span.end)) & taken or not all(t.text[:1].isupper() for t in span):
+                    continue
+                if span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS:
+                    continue
+                labels = {t.ent_type_ for t in span}
+                if labels & {"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "PERCENT", "QUANTITY"}:
+                    continue
+                # Places are where things happen ("in Texas"), not who pays: a place-like name is
+                # taken only as a subject/object or after a counterparty preposition (from, to, with).
+                place_like = bool(labels & {"GPE", "LOC"})
+                where = token.dep_ == "pobj" and token.head.lower_ not in ("from", "to", "with", "by")
+                if place_like and (where or span.text.isupper()):  # "SEATTLE, Feb 9 (Wire) -" is a dateline
+                    continue
+                if clean_name(span.text).casefold() in _NOT_COMPANIES or doc[span.end - 1].lower_ in _DOCUMENT_WORDS:
+                    continue
+                found.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=clean_name(span.text)))
+                taken.update(range(span.start, span.end))
+        return found
 
     def _short_forms(self, doc: Doc, companies: list[Span]) -> list[Span]:
         """Later mentions by leading words: "Nimbus Ridge" after "Nimbus Ridge Labs"."""

@@ -350,7 +350,7 @@ class DocContext:
         words = [c for c in head.children if c.dep_ == "compound" and c.i < head.i]
         words = [w for w in sorted({t for c in words for t in c.subtree}, key=lambda t: t.i)
                  if w.i not in self.by_token and (w.text[:1].isupper() or w.like_num)]
-        words = [w for w in words if w.pos_ in ("PROPN", "NOUN", "NUM", "X")]
+        words = [w for w in words if w.pos_ in ("PROPN", "NOUN", "NUM", "X") and w.lemma_.lower() not in HARDWARE_NOUNS]
         if not words or words[0].text.isupper() and len(words) == 1 and words[0].text in ("GPU", "CPU", "AI", "PC"):
             return None
         name = " ".join(w.text for w in words)
@@ -571,6 +571,11 @@ class RelationMatcher:
 
         for subject in _subjects(trigger):
             antecedent = _antecedent(subject, ctx)
+            if ctx.company_at(antecedent) is None:
+                # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
+                owner = next((c for c in antecedent.children if c.dep_ == "poss"), None)
+                if owner is not None:
+                    antecedent = _antecedent(owner, ctx) if owner.lower_ != "whose" else _relcl_head(owner)
             add("subj" if subject.dep_ != "nsubjpass" else "passsubj", antecedent)
         if trigger.pos_ == "NOUN":
             slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
@@ -1009,6 +1014,14 @@ def _antecedent(token: Token, ctx: DocContext | None = None) -> Token:
         if subject is not None and subject.pos_ == "PROPN":
             return subject
     return noun
+
+
+def _relcl_head(token: Token) -> Token:
+    """The noun a relative clause containing ``token`` is attached to ("OpenAI, whose ..." -> OpenAI)."""
+    for ancestor in token.ancestors:
+        if ancestor.dep_ == "relcl":
+            return ancestor.head
+    return token
 
 
 def _governed_by(token: Token, lemmas: set[str]) -> bool:
