@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
@@ -117,9 +118,9 @@ def find_duplicates(
     first = deduplicate(documents, known, None, threshold)
     if not first.new or embedder is None:
         return first
-    rows = {str(r["id"]): r for r in _read(driver, "ingest_document_embeddings")}
+    rows: dict[str, Any] = {str(r["id"]): r for r in _read(driver, "ingest_document_embeddings")}
     known = [
-        replace(k, embedding=tuple(rows[k.id]["embedding"]), facts=frozenset(rows[k.id]["facts"]))  # type: ignore[arg-type]
+        replace(k, embedding=tuple(rows[k.id]["embedding"]), facts=frozenset(rows[k.id]["facts"]))
         if k.id in rows else k
         for k in known
     ]
