@@ -229,7 +229,7 @@ def test_extraction_runs_on_a_dask_cluster(
     from distributed import Client, LocalCluster
 
     sources = write_sources(tmp_path, site_server, ["feeds/news.rss"], edgar=False)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0") as cluster:
         runner = build_task_runner("dask", cluster.scheduler_address)
         summary = ingest_flow.with_options(task_runner=runner)(sources=str(sources), alerts=str(tmp_path / "a"))
         with Client(cluster) as client:
