@@ -36,7 +36,7 @@ from graph.loops import Loop, find_loops, loop_csv_row
 from graph.model import stable_hash
 from graph.queries import run_query
 from graph.writer import format_usd, now_iso
-from ouroboros.errors import ConfigError, GraphError
+from ouroboros.errors import ConfigError, DeliveryError, GraphError
 
 AlertFormat = Literal["jsonl", "csv", "md"]
 FORMATS: tuple[str, ...] = get_args(AlertFormat)
@@ -306,12 +306,17 @@ def export_alerts(
             summary = _deliver_webhook(driver, target, alerts, retries, backoff_s, timeout_s)
         else:
             summary = _deliver_file(driver, Path(target).expanduser(), chosen, alerts)
+    except OSError as e:
+        raise DeliveryError(
+            f"cannot write alerts to {target}: {e}; fix the path or its permissions, the {len(alerts)} alert(s) "
+            "are kept and written by the next export"
+        ) from e
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"recording alert state failed: {e}; nothing was marked sent, rerun the export") from e
     return ExportSummary(target, "webhook" if is_url(target) else chosen, len(found), len(alerts), **summary)
 
 
-def _record(driver: Driver, name: str, **params: Any) -> None:
+def _record(driver: Driver, name: str, /, **params: Any) -> None:
     with driver.session() as session:
         session.execute_write(lambda tx: run_query(tx, name, **params).consume())
 

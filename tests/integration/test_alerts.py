@@ -17,6 +17,7 @@ from extractors.records import DealRecord, SpendBack
 from graph.alerts import export_alerts
 from graph.queries import run_query
 from graph.writer import load_records
+from ouroboros.errors import DeliveryError
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +153,17 @@ def test_failed_webhook_delivery_is_kept_and_sent_next_time(clean_graph: Driver,
     assert body["metadata"]["event_payload"]["reason"] == "new loop"  # still news: it was never delivered
     assert export_alerts(clean_graph, hook.url, backoff_s=0.01).due == 0
     assert len(hook.delivered()) == 1
+
+
+def test_unwritable_destination_keeps_the_alerts(clean_graph: Driver, tmp_path: Path) -> None:
+    load_records(clean_graph, one_loop(), embed=False)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the alerts folder should be")
+    with pytest.raises(DeliveryError, match="kept and written by the next export"):
+        export_alerts(clean_graph, blocker / "alerts")
+    with clean_graph.session() as session:
+        (kept,) = run_query(session, "inspect_alerts").data()
+    assert kept["pending"] and not kept["sent"]
+    blocker.unlink()
+    blocker.mkdir()
+    assert export_alerts(clean_graph, blocker / "alerts").delivered == 1

@@ -96,3 +96,4 @@ def test_picture_labels_edges_with_kind_and_amount() -> None:
     svg = draw_loop_svg(make_loop(names=('Q "quoted" \\ co', "OpenAI")))
     assert svg is not None and svg.lstrip().startswith("<?xml")
     assert "investment" in svg and "$100B" in svg and "Q &quot;quoted&quot; \\ co" in svg
+
