@@ -67,6 +67,9 @@ def make_layout(nlp: Language, name: str) -> LayoutSentencizer:
     return LayoutSentencizer()
 
 
+_BULLETS = {"-", "•", "*", "–", "—", "·"}
+
+
 class LayoutSentencizer:
     """Marks the token after a line break as a sentence start."""
 
@@ -83,9 +86,11 @@ class LayoutSentencizer:
         return starts
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> None:
-        """Set ``is_sent_start`` on those tokens (the parser respects it)."""
+        """Set ``is_sent_start`` on those tokens (the parser respects it); a bullet stays with its item."""
         for i in starts:
             doc[i].is_sent_start = True
+            if doc[i].text in _BULLETS and i + 1 < len(doc):
+                doc[i + 1].is_sent_start = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,6 +200,8 @@ class CompanyRecognizer:
         text = clean_name(span.text)
         if text.casefold() in _NOT_COMPANIES or not text[:1].isupper():
             return False
+        if text.isupper() and len(text) > 5:  # page headers: "UNITED STATES", "FORM 8-K"
+            return False
         # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
@@ -233,7 +240,9 @@ class CompanyRecognizer:
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
                 place_like = bool(labels & {"GPE", "LOC"})
                 where = token.dep_ == "pobj" and token.head.lower_ not in ("from", "to", "with", "by")
-                if place_like and (where or span.text.isupper()):  # "SEATTLE, Feb 9 (Wire) -" is a dateline
+                if place_like and where:
+                    continue
+                if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue
                 if clean_name(span.text).casefold() in _NOT_COMPANIES or doc[span.end - 1].lower_ in _DOCUMENT_WORDS:
                     continue
@@ -338,7 +347,7 @@ TRIGGER_LEMMAS: dict[str, list[str]] = {
                    "bankroll", "receive", "secure", "obtain", "shareholder"],
     "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
                  "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
-                 "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter",
+                 "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter", "build",
                  "pact", "arrangement", "transaction"],
     "warrant": ["warrant"],
     "backstop": ["backstop", "unsold", "residual"],

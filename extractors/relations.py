@@ -294,7 +294,8 @@ class DocContext:
             if key in self.registry.descriptions:
                 wanted = set(self.registry.descriptions[key])
                 break
-        place = next((m.replace("-based", "").strip() for m in mods if m.endswith("based")), None)
+        mods = [re.sub(r"\s*-\s*", "-", m) for m in mods]
+        place = next((m.replace("-based", "").strip() for m in mods if m.endswith("-based")), None)
         nationality = next((m for m in mods if m[:1] and m in {n for n in self._nationality.values() if n}), None)
         if token.tag_ in ("NNS", "NNPS"):
             return None  # "the two companies" is not one company
@@ -419,12 +420,16 @@ class RelationMatcher:
             {"LEFT_ID": "use", "REL_OP": ">", "RIGHT_ID": "spend",
              "RIGHT_ATTRS": {"DEP": {"IN": ["xcomp", "advcl", "conj"]}}},
         ]])
-        # "spent a big share of that money at X", "spend part of that new money on X"
-        self.funds_matcher.add("SPEND_FUNDS", [[
-            {"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay", "use"]}}},
-            {"LEFT_ID": "spend", "REL_OP": ">>", "RIGHT_ID": "funds",
-             "RIGHT_ATTRS": {"LOWER": {"IN": ["money", "capital", "funds", "proceeds", "cash", "credits"]}}},
-        ]])
+        # "spent a big share of that money at X", "spend part of that new money on X", "spend the funds on X"
+        money_words = ["money", "capital", "funds", "proceeds", "cash", "credits"]
+        self.funds_matcher.add("SPEND_FUNDS", [
+            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
+             {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "funds",
+              "RIGHT_ATTRS": {"DEP": "dobj", "LOWER": {"IN": money_words}}}],
+            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
+             {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "part", "RIGHT_ATTRS": {"DEP": "dobj"}},
+             {"LEFT_ID": "part", "REL_OP": ">>", "RIGHT_ID": "funds", "RIGHT_ATTRS": {"LOWER": {"IN": money_words}}}],
+        ])
         # "the capital comes back to AWS", "flow back to X"
         self.funds_matcher.add("FLOW_BACK", [[
             {"RIGHT_ID": "flow", "RIGHT_ATTRS": {"LEMMA": {"IN": ["come", "flow", "return", "go", "cycle"]}}},
@@ -468,8 +473,8 @@ class RelationMatcher:
             self._assign_money(ctx, sent, found)
             candidates.extend(found)
             mandates.extend((index, m, user, tok) for m, user, tok in self._mandates(ctx, sent))
-        self._orphan_amounts(ctx, sents, candidates)
         candidates = self._bullets(ctx, sents, candidates)
+        self._orphan_amounts(ctx, sents, candidates)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient
                       or c.funded]
         self._attach_spend_backs(candidates)
@@ -484,6 +489,8 @@ class RelationMatcher:
         is_verb = trigger.pos_ in ("VERB", "AUX") or (trigger.pos_ != "NOUN" and lemma in VERB_FRAMES
                                                       and trigger.tag_.startswith("VB"))
         frame = VERB_FRAMES.get(lemma) if is_verb else NOUN_FRAMES.get(lemma) or NOUN_FRAMES.get(trigger.lower_)
+        if frame is None and is_verb and lemma in ("build", "develop") and trigger.i in funded_triggers:
+            frame = VERB_FRAMES["deploy"]  # "use the capital to build ... NVIDIA systems"
         if frame is None:
             return None
         if _negated(trigger) or _hypothetical(trigger):
@@ -510,7 +517,8 @@ class RelationMatcher:
             kind = "purchase"
         elif is_verb and lemma == "pledge" and "for" in slots and "to" not in slots:
             kind, recipient_slots = "purchase", ("for",)
-        elif is_verb and lemma == "deploy" and not _governed_by(trigger, {"commit", "agree"}):
+        elif is_verb and lemma == "deploy" and not _governed_by(trigger, {"commit", "agree"}) \
+                and trigger.i not in funded_triggers:
             return None
         elif is_verb and lemma == "expand" and "use" not in {t.lemma_ for t in trigger.subtree}:
             return None
@@ -569,14 +577,17 @@ class RelationMatcher:
         collector = SlotCollector(ctx, self, trigger_tokens)
         slots, add = collector.slots, collector
 
-        for subject in _subjects(trigger):
+        # Datelines give a second subject ("SEATTLE, ... - Tessaly Cloud will invest"): named companies first.
+        for subject in sorted(_subjects(trigger), key=lambda t: t.i not in ctx.by_token):
             antecedent = _antecedent(subject, ctx)
             if ctx.company_at(antecedent) is None:
                 # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
                 owner = next((c for c in antecedent.children if c.dep_ == "poss"), None)
                 if owner is not None:
                     antecedent = _antecedent(owner, ctx) if owner.lower_ != "whose" else _relcl_head(owner)
-            add("subj" if subject.dep_ != "nsubjpass" else "passsubj", antecedent)
+            # "NVIDIA is obligated to purchase": a passive subject up the chain is the buyer.
+            passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i
+            add("passsubj" if passive else "subj", antecedent)
         if trigger.pos_ == "NOUN":
             slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
         for child in trigger.children:
@@ -598,7 +609,7 @@ class RelationMatcher:
                 add("poss", child)
             elif dep == "compound" and child.i in ctx.by_token:
                 add("obj_mod", child)
-            elif dep in ("nummod", "quantmod", "appos", "amod"):
+            elif dep in ("nummod", "quantmod", "appos", "amod", "advmod"):  # "spent ... right back at X"
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self._prep(ctx, grandchild, trigger_tokens, add)
@@ -711,7 +722,7 @@ class RelationMatcher:
             label = doc.vocab.strings[match_id]
             if label == "FLOW_BACK":
                 continue
-            funds = doc[tokens[1]]
+            funds = doc[tokens[1]] if label == "USE_FUNDS" else doc[tokens[-1]]
             spend = doc[tokens[2]] if label == "USE_FUNDS" else doc[tokens[0]]
             if funds.lower_ in ("it", "that") and label == "USE_FUNDS" and funds.head.lemma_ != "use":
                 continue
@@ -745,7 +756,8 @@ class RelationMatcher:
             if subject is None or not _mentions_funds(subject):
                 continue
             payee = None
-            for c in children:
+            back = [c for c in children if c.lower_ == "back"]
+            for c in children + [g for b in back for g in b.children]:  # "flow back to AWS": "to" may hang on "back"
                 if c.dep_ == "prep" and c.lower_ == "to":
                     for pobj in c.children:
                         payee = payee or ctx.company_at(pobj)
@@ -1167,6 +1179,12 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
     for candidate in generic:
         pair = {candidate.investor, candidate.recipient}
         twin = next((k for k in kept if {k.investor, k.recipient} == pair), None)
+        if twin is not None and candidate.money is not None and twin.money is not None \
+                and candidate.money.amount_usd != twin.money.amount_usd:
+            # Another deal between the same pair ("a further expansion ... worth $6.5 billion").
+            kept.append(replace(candidate, kind=twin.kind, investor=twin.investor, recipient=twin.recipient,
+                                generic=False))
+            continue
         if twin is not None:
             if twin.money is None and candidate.money is not None and twin.kind == "purchase":
                 twin.money, twin.amount_text = candidate.money, candidate.amount_text
