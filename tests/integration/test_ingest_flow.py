@@ -144,6 +144,15 @@ def test_end_to_end_then_a_second_run_is_a_no_op(
                  (p.endswith(".htm") and not p.endswith("-index.htm"))]
     assert refetched == []
 
+    # A later run meets a third outlet's copy of a story already in the graph: one more source, no deals.
+    before_deals = deals(clean_graph)
+    third = run(write_sources(tmp_path, site_server, ["feeds/news.rss", "feeds/wire.atom", "feeds/late.rss"]),
+                tmp_path / "alerts")
+    assert (third.fetched, third.new, third.duplicates, third.extracted) == (2, 0, 1, 0)
+    late = site_server.url("articles/late-lumora-brightwater.html")
+    assert documents(clean_graph)[original]["sources"] == [original, copy, late]
+    assert late not in documents(clean_graph) and deals(clean_graph) == before_deals
+
 
 def test_a_broken_feed_does_not_stop_the_others(
     clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path, fast_retries: None
