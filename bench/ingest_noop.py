@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -90,6 +91,7 @@ def main() -> None:
                 times.append(time.perf_counter() - started)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
     first, second = summaries
     assert second.extracted == second.loaded == second.new == 0, second
