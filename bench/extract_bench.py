@@ -4,8 +4,8 @@
 
 The corpus documents (``corpus/``) are repeated to ``--docs`` texts. Both sides parse with
 ``nlp.pipe`` after a warm-up; ours also builds the deal records (names resolved). Each side is
-timed ``--rounds`` times and the best round counts (the machine is shared; the best round is the
-least disturbed one). The figures go into ``docs/extraction.md`` by hand.
+timed ``--rounds`` times, alternating bare and ours, and the best round of each counts (the
+machine is shared; the best round is the least disturbed one). The figures go into ``docs/extraction.md`` by hand.
 """
 
 from __future__ import annotations
@@ -27,14 +27,10 @@ def _texts(count: int) -> list[str]:
     return [base[i % len(base)] for i in range(count)]
 
 
-def _best_rate(run: object, texts: list[str], rounds: int) -> float:
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run(texts)  # type: ignore[operator]
-        elapsed = time.perf_counter() - start
-        best = max(best, len(texts) / elapsed)
-    return best
+def _rate(run: object, texts: list[str]) -> float:
+    start = time.perf_counter()
+    run(texts)  # type: ignore[operator]
+    return len(texts) / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -65,8 +61,11 @@ def main() -> None:
     warm = texts[: min(30, len(texts))]
     run_bare(warm)
     run_ours(warm)
-    bare_rate = _best_rate(run_bare, texts, args.rounds)
-    ours_rate = _best_rate(run_ours, texts, args.rounds)
+    # Rounds alternate bare/ours so both sides see the same background load.
+    bare_rate = ours_rate = 0.0
+    for _ in range(args.rounds):
+        bare_rate = max(bare_rate, _rate(run_bare, texts))
+        ours_rate = max(ours_rate, _rate(run_ours, texts))
     result = {
         "docs": len(texts),
         "words": sum(len(t.split()) for t in texts),

@@ -33,7 +33,7 @@ def test_extract_jsonl_and_exit_code_when_some_files_fail(tmp_path: Path) -> Non
 
 def test_extract_all_good_exits_zero_and_table_format(tmp_path: Path) -> None:
     (tmp_path / "deal.txt").write_text(DOC, encoding="utf-8")
-    result = runner.invoke(app, ["extract", str(tmp_path / "deal.txt"), "--format", "table"])
+    result = runner.invoke(app, ["extract", str(tmp_path / "deal.txt"), "--format", "table"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Talveron" in result.stdout and "Merrow" in result.stdout and "1 deal(s)" in result.stdout
 
