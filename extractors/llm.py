@@ -291,7 +291,7 @@ def amounts_compatible(a: float | None, b: float | None, tolerance: float = 0.05
 
 
 def dedupe(records: Sequence[DealRecord]) -> list[DealRecord]:
-    """One record per deal when overlapping passages repeat it (same flow, compatible amounts).
+    """One record per deal when overlapping passages repeat it (same flow and status, compatible amounts).
 
     The first mention is kept; later ones fill what it lacks (a passage that continues a deal
     often adds the spend-back or the mandate).
@@ -299,7 +299,11 @@ def dedupe(records: Sequence[DealRecord]) -> list[DealRecord]:
     kept: list[DealRecord] = []
     for record in records:
         for i, first in enumerate(kept):
-            if _flow_key(first) == _flow_key(record) and amounts_compatible(first.amount_usd, record.amount_usd):
+            if (
+                _flow_key(first) == _flow_key(record)
+                and first.status == record.status  # "another $4 billion" after a completed $4 billion
+                and amounts_compatible(first.amount_usd, record.amount_usd)
+            ):
                 has_amount = first.amount_text is not None
                 kept[i] = first.model_copy(update={
                     "amount_text": first.amount_text if has_amount else record.amount_text,

@@ -143,3 +143,15 @@ def test_ensemble_keeps_spacy_and_marks_retry_when_the_model_fails(tmp_path: Pat
     assert spacy.calls == 1  # spaCy read the document once, not again as the LLM's fallback
     assert ensemble.report.needs_llm_retry == ["d.txt"]
     assert "d.txt" in json.loads((tmp_path / "llm-retry.json").read_text())
+
+
+def test_llm_dedupe_keeps_two_deals_of_the_same_size_and_different_status() -> None:
+    from extractors.llm import dedupe
+
+    new = rec("investment", "Amazon", "Anthropic", 4e9, E1, 0.6, "llm", status="announced")
+    old = rec("investment", "Amazon", "Anthropic", 4e9, E2, 0.6, "llm", status="completed")
+    repeat = rec("investment", "Amazon", "Anthropic", None, E2, 0.6, "llm", status="announced",
+                 spend_back=SpendBack(payee="Amazon", what="AWS"))
+    kept = dedupe([new, old, repeat])
+    assert [(r.status, r.amount_usd) for r in kept] == [("announced", 4e9), ("completed", 4e9)]
+    assert kept[0].spend_back is not None  # the repeat filled in what the first mention lacked
