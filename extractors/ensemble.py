@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from extractors.llm import LLMExtractor, amounts_compatible
 from extractors.llm_grounding import normalize
+from extractors.llm_usage import UsageReport
 from extractors.records import DealRecord, Extractor
 from extractors.registry import get_extractor, register_extractor
 
@@ -127,7 +128,7 @@ class EnsembleExtractor:
         self.llm = llm if llm is not None else LLMExtractor(fallback=spacy)
 
     @property
-    def report(self):  # noqa: ANN201 - the LLM extractor's UsageReport
+    def report(self) -> UsageReport:
         """The LLM side's usage report for this run."""
         return self.llm.report
 
