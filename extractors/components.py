@@ -344,13 +344,14 @@ class MoneyRecognizer:
 TRIGGER_LEMMAS: dict[str, list[str]] = {
     "investment": ["invest", "reinvest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
                    "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow", "sink",
-                   "bankroll", "receive", "secure", "obtain", "shareholder"],
+                   "bankroll", "receive", "secure", "obtain", "shareholder", "lead"],
     "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
                  "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
                  "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter", "build",
+                 "provide",
                  "pact", "arrangement", "transaction"],
     "warrant": ["warrant"],
-    "backstop": ["backstop", "unsold", "residual"],
+    "backstop": ["backstop", "unsold", "residual", "guarantee"],
     "loan": ["loan", "lend", "lender", "borrow", "borrowing", "credit", "debt"],
     "stake_sale": ["sell", "sale", "divest", "unload", "offload", "dump"],
 }

@@ -49,7 +49,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         r"|multi-?(?:billion|million|trillion)(?:-dollar)?"
         r"|(?:several|a few)\s+(?:billion|million|trillion)\s+dollars", re.I)),
 ]
-_PER_UNIT_RE = re.compile(r"^\s*(?:per|a|each)\s+(?:share|unit|chip|gpu|hour|month|year)\b", re.I)
+# Prices per share/unit/hour never size a deal; "$80 million a year" does (a yearly payment).
+_PER_UNIT_RE = re.compile(r"^\s*(?:per|a|an|each)\s+(?:share|unit|chip|gpu|hour|token)\b", re.I)
 
 
 class Money(BaseModel):

@@ -108,8 +108,8 @@ VERB_FRAMES: dict[str, Frame] = {
     "back": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
     "finance": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
     "bankroll": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
-    "receive": Frame("investment", ("from",), ("subj",)),
-    "raise": Frame("investment", ("from",), ("subj",)),
+    "receive": Frame("investment", ("from", "led_by"), ("subj",)),
+    "raise": Frame("investment", ("from", "led_by"), ("subj",)),
     "secure": Frame("investment", ("from",), ("subj",)),
     "obtain": Frame("investment", ("from",), ("subj",)),
     "land": Frame("purchase", ("from",), ("subj",)),
@@ -133,6 +133,9 @@ VERB_FRAMES: dict[str, Frame] = {
     "loan": Frame("loan", ("subj",), ("to", "dative")),
     "borrow": Frame("loan", ("from",), ("subj",)),
     "issue": Frame("warrant", ("subj",), ("dative", "to")),
+    "lead": Frame("investment", ("subj",), ("in", "into", "for")),
+    "provide": Frame("purchase", ("dobj", "dative", "to"), ("subj",)),
+    "guarantee": Frame("backstop", ("subj",), ("at", "poss_obj", "obj_mod", "for")),
     "grant": Frame("warrant", ("subj",), ("dative", "to")),
     "sign": Frame("purchase", (), (), generic=True),
     "enter": Frame("purchase", (), (), generic=True),
@@ -147,7 +150,8 @@ NOUN_FRAMES: dict[str, Frame] = {
     "purchase": Frame("purchase", ("poss", "by", "gov_subj"), ("from", "of", "obj_mod")),
     "customer": Frame("purchase", ("cop_subj",), ("of", "for", "poss")),
     "buyer": Frame("purchase", ("cop_subj",), ("of", "for", "poss")),
-    "loan": Frame("loan", ("from", "by", "lender"), ("to", "poss", "gov_subj")),
+    "loan": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
+    "credit": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
     "borrowing": Frame("loan", ("from", "lender"), ("poss", "gov_subj")),
     "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "to", "for")),
     "backstop": Frame("backstop", ("poss", "gov_subj"), ("for", "to")),
@@ -510,6 +514,14 @@ class RelationMatcher:
                 return None
         elif is_verb and lemma in ("buy", "purchase", "acquire") and obj_lemmas & SHARES:
             kind, recipient_slots = "investment", ("obj_mod", "of", "in")
+        elif is_verb and lemma == "lead" and not obj_lemmas & {"round", "financing", "funding", "investment"}:
+            return None
+        elif is_verb and lemma == "provide":
+            words = {t.lemma_.lower() for t in trigger.subtree}
+            if words & {"financing", "loan", "credit", "debt"}:
+                kind, investor_slots, recipient_slots = "loan", ("subj",), ("dobj", "dative", "to")
+            elif not words & GOODS_HEADS:
+                return None
         elif is_verb and lemma in ("issue", "grant"):
             if "warrant" not in obj_lemmas and "warrants" not in {t.lower_ for t in trigger.subtree}:
                 return None
@@ -590,6 +602,13 @@ class RelationMatcher:
             add("passsubj" if passive else "subj", antecedent)
         if trigger.pos_ == "NOUN":
             slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
+        for token in trigger.subtree:
+            # "raised $250 million in a round led by Calloway Ventures"
+            if token.lemma_ in ("lead", "back") and token.dep_ == "acl":
+                for agent in token.children:
+                    if agent.dep_ == "agent":
+                        for pobj in agent.children:
+                            add("led_by", pobj)
         for child in trigger.children:
             dep = child.dep_
             if dep in ("nsubjpass",):
@@ -630,6 +649,9 @@ class RelationMatcher:
 
     def _noun_context(self, ctx: DocContext, noun: Token, add: SlotCollector) -> None:
         """A noun trigger's parties from the verb it is the object of ("completed its investment")."""
+        # "a $1.1 billion, three-year cloud contract": the parser may hang the noun on the amount.
+        while noun.dep_ in ("appos", "nmod", "compound") and noun.head.i != noun.i and noun.head.pos_ in ("NUM", "NOUN"):
+            noun = noun.head
         head = noun.head
         # Walk up through "of"-chains and conjunctions: "a string of purchases", "part of the deal".
         while head.dep_ in ("pobj", "conj") or head.pos_ == "ADP":
@@ -642,6 +664,10 @@ class RelationMatcher:
             for child in head.children:
                 if child.dep_ == "dative":
                     add("gov_dative", child)
+                if child.dep_ == "prep" and child.lower_ in ("to", "with", "from"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            add(f"gov_{child.lower_}", pobj)
         if noun.dep_ == "attr" or noun.head.lemma_ == "be":
             for child in noun.head.children:
                 if child.dep_ == "nsubj":
@@ -696,10 +722,15 @@ class RelationMatcher:
             product = ctx.product_at(token, self.resolve_product)
             if product is not None and product[1]:
                 add.add_name("obj_mod", product[1])
+            elif product is not None and token.lemma_.lower() in HARDWARE_NOUNS and _looks_like_maker(product[0]):
+                # "spend $4 billion on Nerion accelerators": an unknown capitalised maker's name.
+                add.add_name("obj_mod", product[0])
             stack.extend(token.children)
         product = ctx.product_at(head, self.resolve_product)
         if product is not None and product[1]:
             add.add_name("obj_mod", product[1])
+        elif product is not None and head.lemma_.lower() in HARDWARE_NOUNS and _looks_like_maker(product[0]):
+            add.add_name("obj_mod", product[0])
 
     def _party_in(self, ctx: DocContext, token: Token, trigger_tokens: set[int]) -> str | None:
         """A company named inside a common-noun phrase: "companies like OpenAI", "its use of Google Cloud"."""
@@ -1026,6 +1057,11 @@ def _antecedent(token: Token, ctx: DocContext | None = None) -> Token:
         if subject is not None and subject.pos_ == "PROPN":
             return subject
     return noun
+
+
+def _looks_like_maker(name: str) -> bool:
+    """A one-word capitalised name without digits ("Nerion"), not a model number ("K2", "MI450")."""
+    return " " not in name and name[:1].isupper() and not any(c.isdigit() for c in name) and not name.isupper()
 
 
 def _relcl_head(token: Token) -> Token:
