@@ -345,6 +345,11 @@ class DocContext:
         for child in head.children:
             if child.dep_ == "poss" or (child.dep_ == "compound" and child.i in self.by_token):
                 vendor = vendor or self.company_at(child)
+            if child.dep_ == "compound" and vendor is None:
+                # "Orrin Vale accelerators": the maker's name inside the compound chain.
+                named = [t for t in child.subtree if t.i in self.by_token]
+                if named:
+                    vendor = self.company_at(named[0])
             if child.dep_ == "acl" and child.lemma_ in ("make", "build", "design", "supply", "produce"):
                 for agent in child.children:
                     if agent.dep_ == "agent":
@@ -354,7 +359,7 @@ class DocContext:
             return registry_product.text, registry_product.kb_id_ or vendor
         words = [c for c in head.children if c.dep_ == "compound" and c.i < head.i]
         words = [w for w in sorted({t for c in words for t in c.subtree}, key=lambda t: t.i)
-                 if w.i not in self.by_token and (w.text[:1].isupper() or w.like_num)]
+                 if w.i not in self.by_token and w.i not in self.product_by_token and (w.text[:1].isupper() or w.like_num)]
         words = [w for w in words if w.pos_ in ("PROPN", "NOUN", "NUM", "X") and w.lemma_.lower() not in HARDWARE_NOUNS]
         if not words or words[0].text.isupper() and len(words) == 1 and words[0].text in ("GPU", "CPU", "AI", "PC"):
             return None
