@@ -129,24 +129,12 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
         with driver.session() as session:  # type: ignore[attr-defined]
             run_query(session, "bench_wipe").consume()
 
+    def note(what: str, seconds: float) -> None:
+        print(f"  n={n}: {what} {seconds:.2f} s", file=sys.stderr, flush=True)
+
+    # The bare baseline first, on an empty graph; then the same flows through the writer.
     wipe()
     ensure_schema(driver)  # type: ignore[arg-type]
-    started = time.perf_counter()
-    load_records(driver, records, embed=False, batch_size=1000)  # type: ignore[arg-type]
-    load_ours = time.perf_counter() - started
-    started = time.perf_counter()
-    refresh_components(driver, force=True)  # type: ignore[arg-type]
-    refresh = time.perf_counter() - started
-
-    started = time.perf_counter()
-    ours = {loop.orgs for loop in find_loops(driver, max_length=max_length)}  # type: ignore[arg-type]
-    query_ours = time.perf_counter() - started
-
-    started = time.perf_counter()
-    theirs = networkx_loops(edges, max_length)
-    query_nx = time.perf_counter() - started
-
-    wipe()
     rows = [{"investor": r.investor, "recipient": r.recipient, "id": r.deal_id, "kind": r.kind,
              "amount_usd": r.amount_usd, "amount_text": r.amount_text, "doc": r.doc} for r in records]
     names = sorted({name for edge in edges for name in edge})
@@ -159,7 +147,28 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
             session.execute_write(lambda tx, chunk=rows[i:i + 1000]: run_query(
                 tx, "bench_create_deals", rows=chunk).consume())
     load_bare = time.perf_counter() - started
+    note("bare UNWIND CREATE load", load_bare)
     wipe()
+
+    started = time.perf_counter()
+    load_records(driver, records, embed=False, batch_size=1000)  # type: ignore[arg-type]
+    load_ours = time.perf_counter() - started
+    note("writer load", load_ours)
+    started = time.perf_counter()
+    refresh_components(driver, force=True)  # type: ignore[arg-type]
+    refresh = time.perf_counter() - started
+    note("component refresh", refresh)
+
+    started = time.perf_counter()
+    ours = {loop.orgs for loop in find_loops(driver, max_length=max_length)}  # type: ignore[arg-type]
+    query_ours = time.perf_counter() - started
+    note(f"find_loops ({len(ours)} loops)", query_ours)
+
+    started = time.perf_counter()
+    theirs = networkx_loops(edges, max_length)
+    query_nx = time.perf_counter() - started
+    note(f"networkx simple_cycles ({len(theirs)} loops)", query_nx)
+    # The graph stays loaded (inspect it in Browser); the next size's run empties it first.
 
     return Row(
         companies=n, flows=len(edges), planted=len(rings), loops_ours=len(ours), loops_networkx=len(theirs),
