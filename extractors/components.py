@@ -262,14 +262,16 @@ class CompanyRecognizer:
             return []
         found = []
         taken = {i for span in companies for i in range(span.start, span.end)}
-        for token in doc:
-            if token.i in taken:
+        first_words = {key[0] for key in forms}
+        words = [t.text for t in doc]  # one pass over the tokens; candidate checks only on first-word hits
+        for i, word in enumerate(words):
+            if word not in first_words or i in taken:
                 continue
             for n in (3, 2, 1):
-                key = tuple(t.text for t in doc[token.i: token.i + n])
-                if len(key) == n and key in forms and not (set(range(token.i, token.i + n)) & taken):
-                    found.append(Span(doc, token.i, token.i + n, label="COMPANY", kb_id=forms[key].kb_id_))
-                    taken.update(range(token.i, token.i + n))
+                key = tuple(words[i: i + n])
+                if len(key) == n and key in forms and not (set(range(i, i + n)) & taken):
+                    found.append(Span(doc, i, i + n, label="COMPANY", kb_id=forms[key].kb_id_))
+                    taken.update(range(i, i + n))
                     break
         return found
 

@@ -45,6 +45,7 @@ if not Doc.has_extension("deal_candidates"):
 FUNDS = {"money", "capital", "funds", "fund", "proceeds", "cash", "funding", "investment", "credits", "it",
          "which", "that", "dollars", "financing"}
 SHARES = {"stock", "share", "shares", "stake", "equity", "holding", "holdings", "position"}
+FUNDS_WORDS = {"money", "capital", "funds", "proceeds", "cash", "credits"}
 CONTRACT_NOUNS = {"contract", "order", "deal", "agreement", "commitment", "business"}
 GENERIC_NOUNS = {"agreement", "deal", "contract", "pact", "commitment", "expansion", "add-on", "payment",
                  "tranche", "arrangement", "transaction", "order", "partnership"}
@@ -754,7 +755,13 @@ class RelationMatcher:
     def _funded_triggers(self, doc: Doc) -> dict[int, bool]:
         """Trigger tokens that spend another deal's money -> whether the money is called new/fresh."""
         found: dict[int, bool] = {}
-        for match_id, tokens in self.funds_matcher(doc):
+        # Only sentences that mention money words can spend a deal's money (keeps the matcher cheap).
+        matches = []
+        for sent in doc.sents:
+            if any(t.lower_ in FUNDS_WORDS for t in sent):
+                # Token positions come back relative to the sentence.
+                matches.extend((m, [sent.start + i for i in toks]) for m, toks in self.funds_matcher(sent))
+        for match_id, tokens in matches:
             label = doc.vocab.strings[match_id]
             if label == "FLOW_BACK":
                 continue
