@@ -64,7 +64,11 @@ def get_driver(settings: Settings | None = None, *, start_local: bool = True) ->
                 server.start()
             err_console.print(f"Neo4j runs at {server.bolt_uri}; Browser at {server.browser_url}")
     info = connection_info(settings)
-    driver = neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+    # The server's notifications (e.g. "property key not in the database yet" on a fresh graph)
+    # are advice for query authors, not for users; without this they flood the terminal.
+    driver = neo4j.GraphDatabase.driver(
+        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF"
+    )
     try:
         driver.verify_connectivity()
     except AuthError as error:

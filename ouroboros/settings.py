@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     when needed"; set, it means "connect there and start nothing".
     """
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     neo4j_uri: str | None = Field(default=None, alias="NEO4J_URI")
     neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
