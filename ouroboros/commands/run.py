@@ -37,6 +37,7 @@ def run(
     from rich.table import Table
 
     from extractors.documents import read_documents
+    from extractors.llm_usage import run_summary
     from extractors.records import DealRecord
     from extractors.registry import get_extractor
     from graph.alerts import export_alerts
@@ -63,6 +64,8 @@ def run(
             records.extend(extractor.extract(document.text, document.doc))
             progress.advance(task)
     err_console.print(f"extracted {len(records)} deal(s) from {len(documents)} document(s)")
+    if usage := run_summary(extractor):
+        err_console.print(usage)
 
     driver = get_driver()
     try:
