@@ -166,6 +166,9 @@ def ingest_flow(
     from graph.driver import get_driver
 
     config = load_sources(Path(sources))
+    # Build the extractor once here so a configuration problem (say, no OUROBOROS_LLM) stops the run
+    # with its own message instead of failing every document one by one.
+    stages.cached_extractor(extractor)
     driver = get_driver()
     try:
         return run_ingest(driver, config, extractor, alerts, alert_format, max_attempts, batch_size)

@@ -101,3 +101,24 @@ def test_progress_counts_and_logs(caplog: pytest.LogCaptureFixture) -> None:
         progress.log("fetched", "1 problem")
     assert progress.counts == {"fetched": 3, "extracted": 1, "loaded": 0}
     assert "documents fetched: 3 (1 problem)" in caplog.text
+
+
+def test_flow_stops_on_extractor_configuration_before_touching_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest_flow
+    from ouroboros.settings import get_settings
+
+    monkeypatch.delenv("OUROBOROS_LLM", raising=False)
+    monkeypatch.setenv("OUROBOROS_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    stages.cached_extractor.cache_clear()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"folders: [{{path: {tmp_path}}}]\n", encoding="utf-8")
+    try:
+        with pytest.raises(ConfigError, match="OUROBOROS_LLM"):
+            ingest_flow.fn(sources=str(sources), extractor="llm")
+    finally:
+        get_settings.cache_clear()
+    # Nothing was started or written: the data folder was never created.
+    assert not (tmp_path / "home").exists()
