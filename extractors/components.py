@@ -161,7 +161,9 @@ class CompanyRecognizer:
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
         companies = _prefer(filter_spans(registry_spans), named, model_orgs)
         companies += self._short_forms(doc, companies)
-        companies += self._defined_terms(doc, companies)
+        # Defined terms win over whatever else covered the same words ("Registrant" tagged ORG).
+        defined = self._defined_terms(doc, companies)
+        companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
         companies = filter_spans(companies)

@@ -73,6 +73,8 @@ REPORTED_RE = re.compile(r"\b(?:reportedly|according to|familiar with|close to t
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
                          r"reports? (?:said|say|suggest))\b", re.I)
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
+HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|chief financial officer|CFO|president|"
+                     r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
 FIRST_PERSON = {"we", "us", "our", "ours"}
 THIRD_PERSON = {"it", "its", "they", "their", "them"}
 RELATIVE = {"which", "who", "that", "whose", "whom"}
@@ -113,7 +115,7 @@ VERB_FRAMES: dict[str, Frame] = {
     "raise": Frame("investment", ("from", "led_by"), ("subj",)),
     "secure": Frame("investment", ("from",), ("subj",)),
     "obtain": Frame("investment", ("from",), ("subj",)),
-    "land": Frame("purchase", ("from",), ("subj",)),
+    "land": Frame("investment", ("from", "led_by"), ("subj",)),
     "win": Frame("purchase", ("from",), ("subj",)),
     "buy": Frame("purchase", ("subj", "agent"), ("from", "obj_mod", "at")),
     "purchase": Frame("purchase", ("subj", "agent"), ("from", "obj_mod", "at")),
@@ -154,7 +156,7 @@ NOUN_FRAMES: dict[str, Frame] = {
     "loan": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
     "credit": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
     "borrowing": Frame("loan", ("from", "lender"), ("poss", "gov_subj")),
-    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "to", "for")),
+    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "gov_dobj", "to", "for")),
     "backstop": Frame("backstop", ("poss", "gov_subj"), ("for", "to")),
 }
 for _noun in GENERIC_NOUNS:
@@ -199,11 +201,24 @@ class DocContext:
         self.product_by_token: dict[int, Span] = {
             i: span for span in self.products if span.label_ == "PRODUCT" for i in range(span.start, span.end)
         }
-        self.host = company_text(self.companies[0]) if self.companies else None
+        self.host = self._host()
         self.product_vendors: dict[str, str] = {}
         self._places = {c.name: {p.lower() for p in c.places} for c in registry.companies}
         self._nationality = {c.name: (c.nationality or "").lower() for c in registry.companies}
         self._product_owner = {p.lower(): c.name for c in registry.companies for p in (*c.products, *c.brands)}
+
+    def _host(self) -> str | None:
+        """Whose "we" it is: the company of a named executive ("CEO of Helix Mind"), else the first company."""
+        if not self.companies:
+            return None
+        for m in HOST_RE.finditer(self.doc.text):
+            span = next((c for c in self.companies if c.start_char >= m.end() - 1 and c.start_char - m.end() <= 2), None)
+            if span is not None:
+                return company_text(span)
+            name = re.match(r"(?:[A-Z][\w&.-]*\s?){1,4}", self.doc.text[m.end():])
+            if name is not None:
+                return clean_name(name.group(0))
+        return company_text(self.companies[0])
 
     # -- kinds -------------------------------------------------------------------------------
     def kinds(self, name: str) -> set[str]:
@@ -531,7 +546,7 @@ class RelationMatcher:
         elif is_verb and lemma in ("issue", "grant"):
             if "warrant" not in obj_lemmas and "warrants" not in {t.lower_ for t in trigger.subtree}:
                 return None
-        elif is_verb and lemma in ("receive", "raise", "secure", "obtain") and obj_lemmas & CONTRACT_NOUNS:
+        elif is_verb and lemma in ("receive", "raise", "secure", "obtain", "land") and obj_lemmas & CONTRACT_NOUNS:
             kind = "purchase"
         elif is_verb and lemma == "pledge" and "for" in slots and "to" not in slots:
             kind, recipient_slots = "purchase", ("for",)
@@ -670,6 +685,8 @@ class RelationMatcher:
             for child in head.children:
                 if child.dep_ == "dative":
                     add("gov_dative", child)
+                if child.dep_ == "dobj" and child.i != noun.i:  # "issued the Registrant a warrant"
+                    add("gov_dobj", child)
                 if child.dep_ == "prep" and child.lower_ in ("to", "with", "from"):
                     for pobj in child.children:
                         if pobj.dep_ == "pobj":
@@ -755,10 +772,10 @@ class RelationMatcher:
     def _funded_triggers(self, doc: Doc) -> dict[int, bool]:
         """Trigger tokens that spend another deal's money -> whether the money is called new/fresh."""
         found: dict[int, bool] = {}
-        # Only sentences that mention money words can spend a deal's money (keeps the matcher cheap).
+        # Only sentences with a using/spending verb can spend a deal's money (keeps the matcher cheap).
         matches = []
         for sent in doc.sents:
-            if any(t.lower_ in FUNDS_WORDS for t in sent):
+            if any(t.lemma_ in ("use", "apply", "spend", "pay", "put", "deploy", "direct") for t in sent):
                 # Token positions come back relative to the sentence.
                 matches.extend((m, [sent.start + i for i in toks]) for m, toks in self.funds_matcher(sent))
         for match_id, tokens in matches:
@@ -775,10 +792,16 @@ class RelationMatcher:
                 found[target.i] = fresh
             # "much of the money was spent on ...": the spend verb itself
         for token in doc:
-            if token.lemma_ in ("spend", "pay", "buy", "purchase") and token.pos_ == "VERB":
+            if token.lemma_ in ("spend", "pay", "buy", "purchase", "rent", "lease") and token.pos_ == "VERB":
                 subject = _subject(token)
                 if subject is not None and _mentions_funds(subject):
                     found[token.i] = any(t.lower_ in ("new", "fresh") for t in subject.subtree)
+                # "the funds will go toward renting GPUs from X"
+                for ancestor in list(token.ancestors)[:3]:
+                    if ancestor.lemma_ in ("go", "flow", "fund", "finance", "cover"):
+                        head_subject = next((c for c in ancestor.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+                        if head_subject is not None and _mentions_funds(head_subject):
+                            found[token.i] = any(t.lower_ in ("new", "fresh") for t in head_subject.subtree)
                 if token.head.lemma_ in ("mean", "meant", "intend", "help") and token.dep_ in ("xcomp",):
                     head_subject = _subject(token.head)
                     if head_subject is not None and _mentions_funds(head_subject):
@@ -1226,7 +1249,14 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
             _absorb(twin, candidate)
     for candidate in generic:
         pair = {candidate.investor, candidate.recipient}
-        twin = next((k for k in kept if {k.investor, k.recipient} == pair), None)
+        other = next((k for k in kept if {k.investor, k.recipient} == pair), None)
+        same_amount = other is not None and (candidate.money is None or (
+            other.money is not None and other.money.amount_usd == candidate.money.amount_usd))
+        if other is not None and same_amount:
+            other.mandate = other.mandate or candidate.mandate
+            continue  # "the agreement" restates a deal already found between the pair
+        # A warrant, loan, backstop or stake sale between the pair is not what a priced agreement means.
+        twin = next((k for k in kept if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
         if twin is not None and candidate.money is not None and twin.money is not None \
                 and candidate.money.amount_usd != twin.money.amount_usd:
             # Another deal between the same pair ("a further expansion ... worth $6.5 billion").

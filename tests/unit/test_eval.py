@@ -75,4 +75,4 @@ def test_project_corpus_carries_its_own_gold() -> None:
     assert report.failed_documents == []
     assert report.summary()["flow_f1"] >= DEV_FLOW_F1_FLOOR
     extra = [d for d in report.documents if d.doc.startswith("x0") or d.doc == "circular_deals_brief.txt"]
-    assert len(extra) == 5
+    assert len(extra) == 7
