@@ -33,7 +33,7 @@ from spacy.language import Language
 from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
-from extractors.components import COMPANIES, MONEY, PRODUCTS, TRIGGERS, company_text, token_span
+from extractors.components import COMPANIES, MONEY, PRODUCTS, TRIGGERS, company_text
 from extractors.money import Money
 from extractors.resolve import Registry, clean_name, load_registry
 

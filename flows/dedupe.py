@@ -161,6 +161,6 @@ def _near(
 
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length all-MiniLM-L6-v2 embeddings (the graph writer's model: loaded once, offline, on first use)."""
-    from graph.embeddings import get_model
+    from extractors.embeddings import get_model
 
     return get_model().encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

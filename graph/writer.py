@@ -266,7 +266,7 @@ def _embeddings(driver: Driver, records: Sequence[DealRecord]) -> dict[str, list
         missing = [row["id"] for row in run_query(session, "evidence_without_embedding", ids=list(texts))]
     if not missing:
         return {}
-    from graph.embeddings import embed_texts  # torch is imported only when there is text to embed
+    from extractors.embeddings import embed_texts  # torch is imported only when there is text to embed
 
     return dict(zip(missing, embed_texts([texts[i] for i in missing]), strict=True))
 

@@ -198,7 +198,7 @@ def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph:
     flow = next(f["props"] for f in rows(clean_graph, "inspect_flows") if f["from"] == "Acme")
     assert flow["amount_usd"] == 3e9 and len(flow["deal_ids"]) == 2  # two deals, one walkable FLOW
     assert {r["dimensions"] for r in rows(clean_graph, "inspect_evidence_embedding_sizes")} == {384}
-    from graph.embeddings import embed_texts
+    from extractors.embeddings import embed_texts
 
     (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
                       limit=1)

