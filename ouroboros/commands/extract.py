@@ -90,6 +90,10 @@ def extract(
         console.print(table)
     err_console.print(f"{len(records)} deal(s) from {len(documents)} document(s)"
                       + (f", {failed} file(s) failed" if failed else ""))
+    from extractors.llm_usage import run_summary
+
+    if usage := run_summary(extractor):
+        err_console.print(usage)
     if failed:
         raise typer.Exit(code=1)
 
