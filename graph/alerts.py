@@ -334,7 +334,9 @@ def _deliver_file(driver: Driver, target: Path, fmt: str, alerts: Sequence[Alert
         path, folder = target, target.parent
     else:
         folder = target
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # Milliseconds, so that file names sort in the order the exports ran.
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
         path = folder / f"alerts-{stamp}.{fmt}"
         counter = 2
         while path.exists():
