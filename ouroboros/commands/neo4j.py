@@ -105,6 +105,7 @@ def status(
 def _print_where(server: LocalNeo4j, *, show_password: bool) -> None:
     from rich.table import Table
 
+    from graph.browser.guide import DEFAULT_PORT
     from graph.server import USER
     from ouroboros.console import console
 
@@ -123,4 +124,8 @@ def _print_where(server: LocalNeo4j, *, show_password: bool) -> None:
     console.print(
         f"Open {server.browser_url}, keep the Connect URL {server.bolt_uri}, "
         f"choose 'Username / Password' and log in as {USER}."
+    )
+    console.print(
+        f"Analyst guide and style: run `ouroboros graph browser`, then in Browser "
+        f"`:style http://localhost:{DEFAULT_PORT}/style.grass` and `:guide http://localhost:{DEFAULT_PORT}/ouroboros.html`."
     )
