@@ -118,12 +118,24 @@ def test_edgar_unknown_company_is_a_problem(site_server: FixtureServer) -> None:
     assert [p.source for p in problems] == [site_server.url("submissions/CIK0000000001.json")]
 
 
-def test_edgar_requests_stay_under_the_rate(site_server: FixtureServer) -> None:
+def test_every_edgar_request_waits_for_the_rate_limiter(site_server: FixtureServer) -> None:
+    # A virtual clock: the spacing is checked exactly, with no dependence on machine load.
+    now = [0.0]
+    sent_at: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    class RecordingLimiter(RateLimiter):
+        def wait(self) -> None:
+            super().wait()
+            sent_at.append(now[0])
+
+    limiter = RecordingLimiter(10, clock=lambda: now[0], sleep=sleep)
     with make_client(UA, timeout=5) as client:
-        fetch_edgar(client, edgar_config(site_server, requests_per_second=10))
-    times = [r.at for r in site_server.requests]
-    assert len(times) == 5
-    assert times[-1] - times[0] >= 4 * 0.1 * 0.95  # 5 requests need at least 4 intervals of 100 ms
+        fetch_edgar(client, edgar_config(site_server, requests_per_second=10), limiter=limiter)
+    assert len(site_server.requests) == 5
+    assert sent_at == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
 
 
 def test_rate_limiter_spaces_calls_without_real_sleeping() -> None:
