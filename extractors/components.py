@@ -53,10 +53,11 @@ _HARDWARE_WORDS = {"chip", "chips", "accelerator", "gpu", "processor", "system",
                    "tpu", "server", "model"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
+_LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
+                "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]
 _LEGAL_TAIL = [
     {"ORTH": ",", "OP": "?"},
-    {"ORTH": {"IN": ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
-                     "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]}, "OP": "?"},
+    {"ORTH": {"IN": _LEGAL_WORDS}, "OP": "?"},
 ]
 
 
@@ -154,6 +155,10 @@ class CompanyRecognizer:
             for ent in doc.ents:
                 if ent.label_ == "ORG":
                     trimmed = self._trim(ent)
+                    # "Zentrix Lattice chips": the last word names the product, the rest the maker.
+                    if trimmed is not None and len(trimmed) > 1 and trimmed.end < len(doc) \
+                            and doc[trimmed.end].lemma_.lower() in _HARDWARE_WORDS:
+                        trimmed = Span(doc, trimmed.start, trimmed.end - 1)
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
@@ -207,7 +212,9 @@ class CompanyRecognizer:
         # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
-        return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") for t in span)
+        # Lower-case legal tails count as part of the name: "Marrowby & Pell plc".
+        return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") or t.text in _LEGAL_WORDS
+                   for t in span)
 
     def _deal_party_entities(self, doc: Doc, companies: list[Span]) -> list[Span]:
         """Unknown companies the model missed or mislabelled, found by their place in a deal sentence.
@@ -253,13 +260,21 @@ class CompanyRecognizer:
         return found
 
     def _short_forms(self, doc: Doc, companies: list[Span]) -> list[Span]:
-        """Later mentions by leading words: "Nimbus Ridge" after "Nimbus Ridge Labs"."""
+        """Other mentions by the same or leading words: "Nimbus Ridge" after "Nimbus Ridge Labs".
+
+        A name found once (as a subject, by a suffix) is a company everywhere in the document,
+        also where the model reads it as a place ("invest $500 million in Veyra").
+        """
         forms: dict[tuple[str, ...], Span] = {}
         for span in companies:
             words = clean_name(span.text).split()
+            if words and span.kb_id_ not in self.registry_names and words[0][:1].isupper() \
+                    and clean_name(span.text).casefold() not in _NOT_COMPANIES:
+                forms.setdefault(tuple(words), span)
             if len(words) >= 2 and span.kb_id_ not in self.registry_names:
                 for n in range(1, len(words)):
-                    forms.setdefault(tuple(words[:n]), span)
+                    if words[n - 1].lower() not in ("&", "and", "of", "de"):
+                        forms.setdefault(tuple(words[:n]), span)
         if not forms:
             return []
         found = []
@@ -269,7 +284,7 @@ class CompanyRecognizer:
         for i, word in enumerate(words):
             if word not in first_words or i in taken:
                 continue
-            for n in (3, 2, 1):
+            for n in (4, 3, 2, 1):
                 key = tuple(words[i: i + n])
                 if len(key) == n and key in forms and not (set(range(i, i + n)) & taken):
                     found.append(Span(doc, i, i + n, label="COMPANY", kb_id=forms[key].kb_id_))
