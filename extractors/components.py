@@ -299,13 +299,43 @@ class CompanyRecognizer:
             before = [c for c in companies if c.end_char <= m.start() and m.start() - c.end_char <= 12]
             if before:
                 terms[m.group(1)] = before[-1]
+        names = {term: company.kb_id_ for term, company in terms.items()}
+        if not any(term in _FILER_TERMS for term in names):
+            filer = _filer_on_cover(doc.text, companies)
+            if filer is not None:
+                names.update({term: filer for term in _FILER_TERMS})
         found = []
-        for term, company in terms.items():
+        for term, name in names.items():
             for m in re.finditer(rf"(?<![\w\"“]){re.escape(term)}(?![\w\"”])", doc.text):
-                span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=company.kb_id_)
+                span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=name)
                 if span is not None:
                     found.append(span)
         return found
+
+
+# A filing speaks of its filer as "the Company" or "the Registrant", often without defining the term.
+_FILER_TERMS = ("Company", "Registrant")
+# A cover line naming the filer in capitals: "HALVEX INC.", "ACME HOLDINGS, INC.", "NORDWERK AG".
+_COVER_NAME_RE = re.compile(
+    r"^[ \t]*([A-Z][A-Z0-9&.'\- ]*?[A-Z0-9])(?:,)?[ \t]+(?:INC|CORP|CORPORATION|LTD|LIMITED|PLC|AG|SE|N\.V|S\.A|LLC)\.?[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
+    """The filer named on a filing's cover (its first lines), when the text calls it "the Company"."""
+    if not re.search(r"\bthe (?:Company|Registrant)\b", text):
+        return None
+    head = "\n".join(text.splitlines()[:8])
+    m = _COVER_NAME_RE.search(head)
+    if m is None:
+        return None
+    name = clean_name(m.group(1).title())
+    # Prefer the spelling the text itself uses for that name ("TESLA HOLDINGS" -> "Tesla Holdings").
+    for span in companies:
+        if company_text(span).casefold() == name.casefold():
+            return company_text(span)
+    return name
 
 
 def _overlaps(a: Span, b: Span) -> bool:

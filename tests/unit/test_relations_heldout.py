@@ -38,3 +38,9 @@ def test_maker_before_a_product_and_hardware_word(extractor: SpacyExtractor) -> 
             "on Pellucid Corvid accelerators.")
     investors = {r.investor for r in extractor.extract(text, "t")}
     assert "Pellucid Corvid" not in investors
+
+
+def test_the_company_is_the_filer_named_on_the_cover(extractor: SpacyExtractor) -> None:
+    text = ("ORMSKIRK DYNAMICS INC.\nANNUAL REPORT (EXCERPT)\n\n"
+            "In June, the Company borrowed $150 million under a term loan from Tillbury Bank.\n")
+    assert ("loan", "Tillbury Bank", "Ormskirk Dynamics") in _flows(extractor.extract(text, "t"))
