@@ -324,7 +324,7 @@ _COVER_NAME_RE = re.compile(
 
 def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
     """The filer named on a filing's cover (its first lines), when the text calls it "the Company"."""
-    if not re.search(r"\bthe (?:Company|Registrant)\b", text):
+    if not re.search(r"\b[Tt]he (?:Company|Registrant)\b", text):
         return None
     head = "\n".join(text.splitlines()[:8])
     m = _COVER_NAME_RE.search(head)

@@ -156,7 +156,7 @@ NOUN_FRAMES: dict[str, Frame] = {
     "loan": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
     "credit": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
     "borrowing": Frame("loan", ("from", "lender"), ("poss", "gov_subj")),
-    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "gov_dobj", "to", "for")),
+    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "gov_dobj", "to", "gov_to", "for")),
     "backstop": Frame("backstop", ("poss", "gov_subj"), ("for", "to")),
 }
 for _noun in GENERIC_NOUNS:

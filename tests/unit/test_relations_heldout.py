@@ -44,3 +44,13 @@ def test_the_company_is_the_filer_named_on_the_cover(extractor: SpacyExtractor) 
     text = ("ORMSKIRK DYNAMICS INC.\nANNUAL REPORT (EXCERPT)\n\n"
             "In June, the Company borrowed $150 million under a term loan from Tillbury Bank.\n")
     assert ("loan", "Tillbury Bank", "Ormskirk Dynamics") in _flows(extractor.extract(text, "t"))
+
+
+def test_warrant_issued_to_a_holder_before_the_object(extractor: SpacyExtractor) -> None:
+    text = "Brisa Networks issued to Arvo Dynamics a warrant to buy up to 4,000,000 shares."
+    assert ("warrant", "Brisa Networks", "Arvo Dynamics") in _flows(extractor.extract(text, "t"))
+
+
+def test_the_company_at_a_sentence_start_is_the_filer(extractor: SpacyExtractor) -> None:
+    text = "MERIDAN LOGIC INC.\nNOTES\n\nThe Company issued to Arvo Dynamics a warrant to buy up to 9,000,000 shares.\n"
+    assert ("warrant", "Meridan Logic", "Arvo Dynamics") in _flows(extractor.extract(text, "t"))
