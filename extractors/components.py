@@ -111,6 +111,7 @@ class CompanyRecognizer:
         self.product_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.canonical: dict[str, str] = {}
         self.registry_names = {company.name for company in registry.companies}
+        self.product_names = {name.casefold() for name in (*registry.product_names(), *registry.brand_names())}
         for spelling, canonical in registry.company_names().items():
             for variant in {spelling, spelling.upper()}:
                 self.canonical[variant] = canonical
@@ -266,15 +267,19 @@ class CompanyRecognizer:
         also where the model reads it as a place ("invest $500 million in Veyra").
         """
         forms: dict[tuple[str, ...], Span] = {}
+        whole: set[tuple[str, ...]] = set()  # names repeated in full, not leading words of a longer name
         for span in companies:
             words = clean_name(span.text).split()
             if words and span.kb_id_ not in self.registry_names and words[0][:1].isupper() \
-                    and clean_name(span.text).casefold() not in _NOT_COMPANIES:
+                    and clean_name(span.text).casefold() not in _NOT_COMPANIES \
+                    and clean_name(span.text).casefold() not in self.product_names:
                 forms.setdefault(tuple(words), span)
+                whole.add(tuple(words))
             if len(words) >= 2 and span.kb_id_ not in self.registry_names:
                 for n in range(1, len(words)):
                     if words[n - 1].lower() not in ("&", "and", "of", "de"):
                         forms.setdefault(tuple(words[:n]), span)
+                        whole.discard(tuple(words[:n]))
         if not forms:
             return []
         found = []
@@ -287,6 +292,8 @@ class CompanyRecognizer:
             for n in (4, 3, 2, 1):
                 key = tuple(words[i: i + n])
                 if len(key) == n and key in forms and not (set(range(i, i + n)) & taken):
+                    if key in whole and _names_hardware(doc, i + n):
+                        break  # "Corvane's Kestrel K2 accelerators": a product line, not the company
                     found.append(Span(doc, i, i + n, label="COMPANY", kb_id=forms[key].kb_id_))
                     taken.update(range(i, i + n))
                     break
@@ -336,6 +343,16 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
         if company_text(span).casefold() == name.casefold():
             return company_text(span)
     return name
+
+
+def _names_hardware(doc: Doc, end: int) -> bool:
+    """Whether the words from ``end`` on make a name before it a product: "Kestrel K2 accelerators"."""
+    for token in doc[end: end + 3]:
+        if token.lemma_.lower() in _HARDWARE_WORDS:
+            return True
+        if not (token.text[:1].isupper() or token.like_num or any(ch.isdigit() for ch in token.text)):
+            return False
+    return False
 
 
 def _overlaps(a: Span, b: Span) -> bool:

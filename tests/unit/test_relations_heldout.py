@@ -54,3 +54,11 @@ def test_warrant_issued_to_a_holder_before_the_object(extractor: SpacyExtractor)
 def test_the_company_at_a_sentence_start_is_the_filer(extractor: SpacyExtractor) -> None:
     text = "MERIDAN LOGIC INC.\nNOTES\n\nThe Company issued to Arvo Dynamics a warrant to buy up to 9,000,000 shares.\n"
     assert ("warrant", "Meridan Logic", "Arvo Dynamics") in _flows(extractor.extract(text, "t"))
+
+
+def test_a_repeated_name_before_a_model_number_stays_a_product(extractor: SpacyExtractor) -> None:
+    text = ("Ferrand Systems will invest $700 million in Ostley Labs. \"Ostley is what Opal was built for,\" "
+            "Ferrand said. Ostley Labs must train its models on Ferrand's Opal X9 accelerators.")
+    records = extractor.extract(text, "t")
+    assert ("investment", "Ferrand Systems", "Ostley Labs") in _flows(records)
+    assert all("Opal" not in (r.investor, r.recipient) for r in records)
