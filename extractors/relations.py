@@ -66,6 +66,7 @@ END_LEMMAS = {"end", "terminate", "cancel", "scrap", "unwind", "abandon", "resci
 COMPLETE_LEMMAS = {"complete", "close", "fund", "finalize", "finalise", "receive", "wire", "send"}
 ANNOUNCE_ONLY = {"commit", "agree", "sign", "plan", "enter", "announce", "order", "issue", "grant", "pledge",
                  "expect", "intend", "land", "win", "expand", "deploy"}
+PAID_THROUGH_LEMMAS = {"assemble", "make", "build", "borrow", "lend", "draw"}
 DENY_LEMMAS = {"deny", "refute", "reject", "dispute"}
 TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discussions|negotiations)|negotiating|"
                       r"considering|exploring|weighing|in the process of discussing)\b", re.I)
@@ -1212,7 +1213,8 @@ def _completed(trigger: Token, kind: str, is_verb: bool) -> bool:
         aux = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
         if any(a.lower_ in ("will", "would", "to") for a in aux):
             return False
-        if head.lemma_.lower() in COMPLETE_LEMMAS | {"assemble", "make", "build"} and head.tag_ in ("VBD", "VBN"):
+        # "borrowed $400 million under a term loan": money moved through the deal noun.
+        if head.lemma_.lower() in COMPLETE_LEMMAS | PAID_THROUGH_LEMMAS and head.tag_ in ("VBD", "VBN"):
             return True
     return False
 

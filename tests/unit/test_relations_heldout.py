@@ -62,3 +62,10 @@ def test_a_repeated_name_before_a_model_number_stays_a_product(extractor: SpacyE
     records = extractor.extract(text, "t")
     assert ("investment", "Ferrand Systems", "Ostley Labs") in _flows(records)
     assert all("Opal" not in (r.investor, r.recipient) for r in records)
+
+
+def test_past_borrowing_through_a_loan_noun_is_completed(extractor: SpacyExtractor) -> None:
+    done = extractor.extract("Pendle Robotics borrowed $90 million under a term loan from Hatch & Greaves plc.", "t")
+    plan = extractor.extract("Pendle Robotics will borrow $90 million under a term loan from Hatch & Greaves plc.", "t")
+    assert {(r.kind, r.status) for r in done} == {("loan", "completed")}
+    assert {(r.kind, r.status) for r in plan} == {("loan", "announced")}
