@@ -67,6 +67,7 @@ COMPLETE_LEMMAS = {"complete", "close", "fund", "finalize", "finalise", "receive
 ANNOUNCE_ONLY = {"commit", "agree", "sign", "plan", "enter", "announce", "order", "issue", "grant", "pledge",
                  "expect", "intend", "land", "win", "expand", "deploy"}
 PAID_THROUGH_LEMMAS = {"assemble", "make", "build", "borrow", "lend", "draw"}
+ROUND_NOUNS = {"round", "financing", "funding", "raise", "investment", "offering"}
 DENY_LEMMAS = {"deny", "refute", "reject", "dispute"}
 TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discussions|negotiations)|negotiating|"
                       r"considering|exploring|weighing|in the process of discussing)\b", re.I)
@@ -505,8 +506,49 @@ class RelationMatcher:
                       or c.funded]
         self._attach_spend_backs(candidates)
         self._attach_mandates(ctx, candidates, mandates, sents)
+        # After amounts, spend-backs and mandates: those belong to the round, kept on its lead record.
+        candidates += self._round_participants(ctx, sents, candidates)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
         return merge_candidates(ctx, candidates)
+
+    def _round_participants(self, ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
+        """Backers who join a round another sentence states: "X also joined the round", "with participation from X".
+
+        The recipient is the raiser of the nearest earlier (or same-sentence) investment; no amount,
+        since a round's figure belongs to the round.
+        """
+        sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
+        found = []
+        for token in ctx.doc:
+            lemma = token.lemma_.lower()
+            backers: list[Token] = []
+            if lemma in ("join", "participate") and token.pos_ == "VERB":
+                objects = [c for c in token.children if c.dep_ == "dobj"]
+                objects += [g for c in token.children if c.dep_ == "prep" and c.lower_ == "in"
+                            for g in c.children if g.dep_ == "pobj"]
+                if any(o.lemma_.lower() in ROUND_NOUNS for o in objects):
+                    backers = _subjects(token)
+            elif token.lower_ == "participation":
+                backers = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
+                           for g in c.children if g.dep_ == "pobj"]
+                backers += [c for b in backers for c in b.children if c.dep_ == "conj"]
+            if not backers or _negated(token) or _hypothetical(token):
+                continue
+            index = sent_of[token.i]
+            rounds = [c for c in candidates if c.kind == "investment" and index - 2 <= c.sent_index <= index
+                      and c.trigger < token.i]
+            if not rounds:
+                continue
+            raised = max(rounds, key=lambda c: c.trigger)
+            for backer in backers:
+                investor = ctx.company_at(backer)
+                if investor is None or investor in (raised.recipient, raised.investor):
+                    continue
+                status = _status(token, "investment", True) if token.pos_ == "VERB" else raised.status
+                found.append(Candidate(kind="investment", investor=investor, recipient=raised.recipient,
+                                       sent_index=index, trigger=token.i, evidence=sents[index].text.strip(),
+                                       status=status))
+        return found
 
     # -- one trigger ----------------------------------------------------------------------------
     def _candidate(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],

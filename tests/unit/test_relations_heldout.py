@@ -69,3 +69,20 @@ def test_past_borrowing_through_a_loan_noun_is_completed(extractor: SpacyExtract
     plan = extractor.extract("Pendle Robotics will borrow $90 million under a term loan from Hatch & Greaves plc.", "t")
     assert {(r.kind, r.status) for r in done} == {("loan", "completed")}
     assert {(r.kind, r.status) for r in plan} == {("loan", "announced")}
+
+
+@pytest.mark.parametrize("second", [
+    "Callow Ventures also joined the round.",
+    "Callow Ventures also participated in the round.",
+])
+def test_backer_joining_a_round_stated_before(extractor: SpacyExtractor, second: str) -> None:
+    text = f"Lindqvist Labs raised $90 million in a round led by Arvo Dynamics. {second}"
+    records = {(r.kind, r.investor, r.recipient): r for r in extractor.extract(text, "t")}
+    assert records[("investment", "Arvo Dynamics", "Lindqvist Labs")].amount_usd == 90_000_000
+    joined = records[("investment", "Callow Ventures", "Lindqvist Labs")]
+    assert joined.amount_usd is None and joined.status == "completed"
+
+
+def test_backer_that_did_not_join_is_no_deal(extractor: SpacyExtractor) -> None:
+    text = "Lindqvist Labs raised $90 million in a round led by Arvo Dynamics. Callow Ventures did not join the round."
+    assert all(r.investor != "Callow Ventures" for r in extractor.extract(text, "t"))
