@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -20,7 +19,7 @@ from extractors.records import DealRecord, Extractor, SourceDocument
 from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
 from flows.normalize import normalize_document
 from graph.queries import run_query
-from graph.writer import load_records
+from graph.writer import load_records, now_iso
 from ouroboros.errors import ExtractionError, GraphError
 
 
@@ -40,11 +39,6 @@ class Failure(BaseModel):
 
     doc: str
     error: str
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _read(driver: Driver, name: str, **params: object) -> list[dict[str, object]]:
