@@ -44,6 +44,7 @@ def extract(
     not English, over 5 MB) are reported on stderr and skipped; the exit code is then 1.
     """
     from extractors.documents import read_documents
+    from extractors.llm_usage import run_summary
     from extractors.registry import get_extractor
 
     documents, problems = read_documents(paths)
@@ -90,8 +91,6 @@ def extract(
         console.print(table)
     err_console.print(f"{len(records)} deal(s) from {len(documents)} document(s)"
                       + (f", {failed} file(s) failed" if failed else ""))
-    from extractors.llm_usage import run_summary
-
     if usage := run_summary(extractor):
         err_console.print(usage)
     if failed:
