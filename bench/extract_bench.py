@@ -42,8 +42,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from extractors.pipeline import load_base_model
-    from extractors.records import SourceDocument
     from extractors.spacy_extractor import SpacyExtractor
+    from ouroboros.core.records import SourceDocument
 
     texts = _texts(args.docs)
     bare = load_base_model()

@@ -60,9 +60,9 @@ def main() -> None:
 
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.ingest import ingest_flow
+    from flows.ingest import run_flow
     from graph.server import LocalNeo4j, free_ports
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
     from tests.fixtures.ingest.server import SITE, FixtureServer
 
     rng = random.Random(11)
@@ -87,7 +87,7 @@ def main() -> None:
             times, summaries = [], []
             for _ in range(2):
                 started = time.perf_counter()
-                summaries.append(ingest_flow(sources=str(sources), alerts=str(work / "alerts")))
+                summaries.append(run_flow(sources=str(sources), alerts_to=str(work / "alerts")))
                 times.append(time.perf_counter() - started)
     finally:
         server.stop()

@@ -34,8 +34,8 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractors.records import DealRecord  # noqa: E402
-from graph.loops import canonical_rotation  # noqa: E402
+from graph.loops import canonical_rotation
+from ouroboros.core.records import DealRecord
 
 Edge = tuple[str, str]
 
@@ -151,7 +151,7 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
     wipe()
 
     started = time.perf_counter()
-    load_records(driver, records, embed=False, batch_size=1000)  # type: ignore[arg-type]
+    load_records(driver, records, batch_size=1000)  # type: ignore[arg-type]
     load_ours = time.perf_counter() - started
     note("writer load", load_ours)
     started = time.perf_counter()

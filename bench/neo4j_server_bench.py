@@ -25,8 +25,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.server import LocalNeo4j, fetch, free_ports  # noqa: E402
-from ouroboros.settings import get_settings  # noqa: E402
+from graph.server import LocalNeo4j, fetch, free_ports
+from ouroboros.core.settings import get_settings
 
 
 def _rss_mb(server: LocalNeo4j) -> float:

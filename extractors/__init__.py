@@ -1,1 +1,1 @@
-"""Extractors: text in, deal records out (see ``extractors.records``)."""
+"""Extractors: text in, deal records out (see ``ouroboros.core.records``)."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from extractors.llm import LLMExtractor, amounts_compatible
 from extractors.llm_grounding import normalize
 from extractors.llm_usage import UsageReport
-from extractors.records import DealRecord, Extractor
+from ouroboros.core.records import DealRecord, Extractor
 from extractors.registry import get_extractor, register_extractor
 
 # Agreement never makes a record certain: both readers can share a misreading.

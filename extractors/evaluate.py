@@ -27,8 +27,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
-from extractors.records import DealRecord
-from ouroboros.errors import InputError
+from ouroboros.core.records import DealRecord
+from ouroboros.core.errors import InputError
 
 
 class GoldDocument(BaseModel):

@@ -38,10 +38,10 @@ from extractors.llm_cache import AnswerCache, RetryQueue, UsageLog, answer_key
 from extractors.llm_grounding import Grounder, GroundingStats, Window, normalize
 from extractors.llm_prompt import DEFAULT_PROMPT, DealPrompt, load_prompt
 from extractors.llm_usage import UsageReport, price_for
-from extractors.records import DealKind, DealRecord, DealStatus, Extractor
+from ouroboros.core.records import DealKind, DealRecord, DealStatus, Extractor
 from extractors.registry import get_extractor, register_extractor
-from ouroboros.errors import ConfigError
-from ouroboros.settings import get_settings
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.settings import get_settings
 
 if TYPE_CHECKING:
     from extractors.pipeline import Passage

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from extractors.money import parse_money
-from extractors.records import DealRecord, HardwareMandate, SpendBack
+from ouroboros.core.records import DealRecord, HardwareMandate, SpendBack
 from extractors.resolve import clean_name
 
 # Injection phrasing: an instruction aimed at whoever reads the text. News does not talk like this.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 DEFAULT_PROMPT = "deals_v1"

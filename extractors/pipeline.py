@@ -19,7 +19,7 @@ from extractors import components as _components  # noqa: F401  (registers the f
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
 from extractors.resolve import CompanyResolver, clean_name, load_registry
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 # The resolver is re-exported so every extractor canonicalises names the same way.
 __all__ = ["CompanyResolver", "Passage", "build_nlp", "clean_name", "deal_passages", "get_nlp", "load_base_model",

@@ -8,7 +8,7 @@ from functools import lru_cache
 from spacy.tokens import Doc
 
 from extractors.pipeline import get_nlp
-from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
+from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from extractors.registry import register_extractor
 from extractors.relations import Candidate
 from extractors.resolve import CompanyResolver

@@ -9,16 +9,15 @@ capitalised names).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import re
-
 import numpy as np
 
-from extractors.records import SourceDocument
 from flows.normalize import canonical_url
+from ouroboros.core.records import SourceDocument
 
 Embedder = Callable[[list[str]], np.ndarray]
 DuplicateReason = Literal["url", "hash", "near"]
@@ -109,9 +108,9 @@ def deduplicate(
     candidates: list[SourceDocument] = []
     for document in documents:
         previous = by_id.get(document.doc)
-        if previous is not None and previous.state == "loaded" and previous.content_hash == document.content_hash:
-            result.seen += 1
-        elif previous is None and source_url(document) in loaded_urls:
+        unchanged = previous is not None and previous.state == "loaded" and previous.content_hash == document.content_hash
+        known_url = previous is None and source_url(document) in loaded_urls
+        if unchanged or known_url:
             result.seen += 1
         elif previous is None and document.content_hash in hashes:
             result.duplicates.append(Duplicate(document, hashes[document.content_hash], "hash"))
@@ -130,7 +129,7 @@ def deduplicate(
     batch_ids = {c.doc for c in candidates}
     refs = [(k.id, np.asarray(k.embedding, dtype=np.float32), k.facts)
             for k in loaded if k.embedding is not None and k.id not in batch_ids]
-    for document, vector in zip(candidates, vectors):
+    for document, vector in zip(candidates, vectors, strict=True):
         own = facts(document.text)
         match = _near(vector, own, refs, threshold)
         if match is not None:

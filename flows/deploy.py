@@ -10,7 +10,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.ingest import ingest_flow
 from flows.sources import Schedule
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -41,14 +41,25 @@ def build_task_runner(
 
 
 def build_deployment(
-    schedule: Schedule, sources: Path, parameters: dict[str, Any] | None = None, name: str = DEPLOYMENT_NAME
+    schedule: Schedule,
+    sources: Path,
+    parameters: dict[str, Any] | None = None,
+    name: str = DEPLOYMENT_NAME,
+    task_runner: TaskRunner[Any] | None = None,
 ) -> RunnerDeployment:
-    """The ingestion flow as a deployment that runs on ``schedule`` with the sources file ``sources``."""
+    """The ingestion flow as a deployment that runs on ``schedule`` with the sources file ``sources``.
+
+    At most one run at a time (``concurrency_limit=1``): one loader writes to a graph at a time, so a
+    run that comes due while the last one still loads waits instead of racing it.
+    """
     timing: dict[str, Any] = {"cron": schedule.cron} if schedule.cron else {"interval": schedule.interval}
-    return ingest_flow.to_deployment(
+    flow = ingest_flow if task_runner is None else ingest_flow.with_options(task_runner=task_runner)
+    # Called synchronously, so the result is the deployment, not the coroutine of its union type.
+    return flow.to_deployment(  # type: ignore[return-value]
         name=name,
         parameters={"sources": str(sources.resolve()), **(parameters or {})},
         description="Ouroboros ingestion: feeds, SEC filings and folders into the deal graph, then loop alerts.",
         tags=["ouroboros", "ingest"],
+        concurrency_limit=1,
         **timing,
     )

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 from xml.sax import SAXException
@@ -21,12 +21,19 @@ import httpx
 import trafilatura
 from lxml import html as lxml_html
 
-from extractors.records import SourceDocument
 from flows.normalize import canonical_url
 from flows.sources import EdgarSource
-from ouroboros.errors import InputError
+from ouroboros.core.errors import InputError
+from ouroboros.core.records import SourceDocument
 
 FEED_USER_AGENT = "ouroboros/0.1 (news feed reader; +https://github.com/ouroboros-graph/ouroboros)"
+# No article, feed or filing document we want is larger; a bigger body is refused, never read whole.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# A whole request (connect, headers, body) ends within this many read timeouts, however the server
+# trickles its bytes: the read timeout alone restarts with every byte.
+DEADLINE_READ_TIMEOUTS = 3
+# Longer URLs are not worth keeping: they make oversized index keys and are usually tracking junk.
+MAX_URL_LENGTH = 2048
 
 
 class SourceUnavailable(InputError):
@@ -70,21 +77,51 @@ def make_client(user_agent: str, timeout: float) -> httpx.Client:
     return httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=True)
 
 
-def get(client: httpx.Client, url: str, limiter: RateLimiter | None = None) -> httpx.Response:
-    """GET ``url``; timeouts, connection errors and 5xx raise ``SourceUnavailable``, 4xx ``InputError``."""
+def get(
+    client: httpx.Client, url: str, limiter: RateLimiter | None = None, *, max_bytes: int = MAX_BODY_BYTES
+) -> httpx.Response:
+    """GET ``url`` within a total deadline and a body-size cap (the body is streamed, never read whole).
+
+    Timeouts, connection errors, a missed deadline and 5xx raise ``SourceUnavailable``; 4xx and a
+    body over ``max_bytes`` raise ``InputError``.
+    """
+    if len(url) > MAX_URL_LENGTH:
+        raise InputError(f"URL of {len(url)} characters (over {MAX_URL_LENGTH}) skipped: {url[:80]}...")
     if limiter is not None:
         limiter.wait()
+    read_timeout = client.timeout.read or 20.0
+    deadline = time.monotonic() + DEADLINE_READ_TIMEOUTS * read_timeout
     try:
-        response = client.get(url)
+        with client.stream("GET", url) as response:
+            if response.status_code >= 500:
+                raise SourceUnavailable(f"{url} answered {response.status_code}; it is retried next run")
+            if response.status_code >= 400:
+                raise InputError(f"{url} answered {response.status_code}; check the URL in the sources file")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise InputError(f"{url} is {int(declared):,} bytes, over the {max_bytes:,}-byte limit; skipped")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise InputError(f"{url} sent more than {max_bytes:,} bytes; skipped")
+                if time.monotonic() > deadline:
+                    raise SourceUnavailable(
+                        f"{url} did not finish within {deadline_seconds(client)}s; it is retried next run"
+                    )
     except httpx.TimeoutException as e:
-        raise SourceUnavailable(f"{url} timed out after {client.timeout.read}s; it is retried next run") from e
+        raise SourceUnavailable(f"{url} timed out after {read_timeout}s; it is retried next run") from e
     except httpx.HTTPError as e:
         raise SourceUnavailable(f"{url} could not be reached ({e}); check the URL and the network") from e
-    if response.status_code >= 500:
-        raise SourceUnavailable(f"{url} answered {response.status_code}; it is retried next run")
-    if response.status_code >= 400:
-        raise InputError(f"{url} answered {response.status_code}; check the URL in the sources file")
-    return response
+    # A complete response over the bytes read, so callers use .text / .json() / .content as usual.
+    # The bytes are already decoded: the rebuilt response must not decode them again.
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+    return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=response.request)
+
+
+def deadline_seconds(client: httpx.Client) -> float:
+    """The total time one request of ``client`` may take."""
+    return DEADLINE_READ_TIMEOUTS * (client.timeout.read or 20.0)
 
 
 def html_to_text(html: str, url: str) -> str:
@@ -155,7 +192,7 @@ def fetch_edgar(
             submissions = get(client, submissions_url, limiter).json()
             recent = submissions["filings"]["recent"]
             filings = list(
-                zip(recent["accessionNumber"], recent["form"], recent["primaryDocument"], recent["filingDate"])
+                zip(recent["accessionNumber"], recent["form"], recent["primaryDocument"], recent["filingDate"], strict=True)
             )
         except InputError as e:
             problems.append(FetchProblem(submissions_url, str(e)))
@@ -218,7 +255,7 @@ def _published(entry: feedparser.FeedParserDict) -> str | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return None
-    return datetime(*parsed[:6], tzinfo=timezone.utc).isoformat()
+    return datetime(*parsed[:6]).replace(tzinfo=UTC).isoformat()
 
 
 def _strip_html(fragment: str) -> str:

@@ -10,28 +10,46 @@ and a crashed run picks up where it stopped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
+from prefect.exceptions import MissingContextError
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from pydantic import BaseModel
 
-from extractors.records import SourceDocument
 from flows import fetch, stages
 from flows.dedupe import DedupeResult, KnownDocument, embed
 from flows.progress import IngestProgress
-from flows.sources import EdgarSource, SourcesConfig, load_sources
-from graph.alerts import export_alerts
+from flows.sources import EdgarSource, FolderSource, SourcesConfig, load_sources
+from graph.alerts import ExportSummary, export_alerts
 from graph.loops import find_loops
+from ouroboros.core.errors import ConfigError, InputError
+from ouroboros.core.formatting import format_usd
+from ouroboros.core.lock import writer_lock
+from ouroboros.core.records import SourceDocument
+from ouroboros.core.settings import get_settings
 
-# Fetches wait a little and try again only when retrying may help (timeouts, 5xx).
-FETCH_RETRIES = 2
-FETCH_RETRY_DELAYS = [2, 10]
+log = logging.getLogger(__name__)
+
+# A source that timed out or answered 5xx is tried again this often, after these waits (seconds).
+FETCH_RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0)
+
+
+class LoopLine(BaseModel):
+    """One loop as the run reports it."""
+
+    id: str
+    chain: str
+    score: float
+    money_around: str
+    tentative: bool
 
 
 class IngestSummary(BaseModel):
@@ -47,38 +65,65 @@ class IngestSummary(BaseModel):
     deals: int = 0
     loops: int = 0
     alerts: int = 0
+    alerts_to: str = ""
     problems: list[str] = []
+    failures: list[str] = []
+    loop_lines: list[LoopLine] = []
+    new_loops: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        """Every source was read and every document extracted."""
+        return not self.problems and not self.failures
 
 
-def _retry_when_unavailable(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
-    return isinstance(state.result(raise_on_failure=False), fetch.SourceUnavailable)
-
-
-@task(
-    retries=FETCH_RETRIES, retry_delay_seconds=FETCH_RETRY_DELAYS,
-    retry_condition_fn=_retry_when_unavailable, cache_policy=NO_CACHE,
-)
+@task(task_run_name="fetch feed {url}", cache_policy=NO_CACHE)
 def fetch_feed_task(
     url: str, timeout: float, skip: set[str]
 ) -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
     """One RSS/Atom feed and its new item pages."""
-    with fetch.make_client(fetch.FEED_USER_AGENT, timeout) as client:
-        return fetch.fetch_feed(client, url, skip)
+    def attempt() -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
+        with fetch.make_client(fetch.FEED_USER_AGENT, timeout) as client:
+            return fetch.fetch_feed(client, url, skip)
+
+    return _with_retries(url, attempt)
 
 
-@task(
-    retries=FETCH_RETRIES, retry_delay_seconds=FETCH_RETRY_DELAYS,
-    retry_condition_fn=_retry_when_unavailable, cache_policy=NO_CACHE,
-)
+@task(task_run_name="fetch EDGAR filings", cache_policy=NO_CACHE)
 def fetch_edgar_task(
     config: EdgarSource, timeout: float, skip: set[str]
 ) -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
     """The configured SEC filings, one company after the other under one rate limiter."""
-    with fetch.make_client(config.user_agent, timeout) as client:
-        return fetch.fetch_edgar(client, config, skip)
+    def attempt() -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
+        with fetch.make_client(config.user_agent, timeout) as client:
+            return fetch.fetch_edgar(client, config, skip)
+
+    return _with_retries("EDGAR", attempt)
 
 
-@task(cache_policy=NO_CACHE)
+def _with_retries(
+    name: str, attempt: Callable[[], tuple[list[SourceDocument], list[fetch.FetchProblem]]]
+) -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
+    """Run ``attempt``; retry when the source may come back, and turn its failure into one problem line.
+
+    Expected network trouble is one log line per attempt, never a traceback: the run goes on
+    without the source and its final state names it.
+    """
+    logger = _logger()
+    for wait in (*FETCH_RETRY_DELAYS, None):
+        try:
+            return attempt()
+        except fetch.SourceUnavailable as e:
+            if wait is None:
+                return [], [fetch.FetchProblem(name, str(e))]
+            logger.warning("%s; trying again in %.0f s", e, wait)
+            time.sleep(wait)
+        except InputError as e:
+            return [], [fetch.FetchProblem(name, str(e))]
+    raise AssertionError("unreachable")
+
+
+@task(task_run_name="read folders", cache_policy=NO_CACHE)
 def read_folders_task(paths: list[Path]) -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
     """The local folders' documents."""
     return fetch.fetch_folders(paths)
@@ -112,10 +157,12 @@ def deduplicate_task(
     return result
 
 
-@task(retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
+@task(task_run_name="extract {document.doc}", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def extract_task(extractor: str, document: SourceDocument) -> stages.Extraction:
     """Deal records of one document (runs on the task runner: a thread or a Dask worker)."""
-    return stages.extract_document(extractor, document)
+    extraction = stages.extract_document(extractor, document)
+    _logger().info("%s: %d deal(s)", document.doc, len(extraction.records))
+    return extraction
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -126,113 +173,201 @@ def record_extracted_task(
     stages.record_extracted(driver, extractions, failures)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def load_task(driver: Any, extractions: list[stages.Extraction], documents: list[SourceDocument]) -> int:
+@task(task_run_name="load {batch_name}", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def load_task(
+    driver: Any, extractions: list[stages.Extraction], documents: list[SourceDocument], batch_name: str
+) -> int:
     """Write one batch of documents' deals and mark them loaded."""
     return stages.load_documents(driver, extractions, documents)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def detect_loops_task(driver: Any) -> list[Any]:
+@task(task_run_name="detect loops", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def detect_loops_task(driver: Any, max_length: int) -> list[Any]:
     """Every loop the graph holds now."""
-    return find_loops(driver)
+    return find_loops(driver, max_length=max_length)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def alert_task(driver: Any, loops: list[Any], destination: str | None, fmt: str | None) -> int:
-    """Export the loops that are new or changed since the last alert; returns how many went out."""
-    return export_alerts(driver, destination, fmt, loops=loops).delivered
+@task(task_run_name="alert to {destination}", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def alert_task(driver: Any, loops: list[Any], destination: str | None, fmt: str | None) -> ExportSummary:
+    """Export the loops that are new or changed since the last alert."""
+    return export_alerts(driver, destination, fmt, loops=loops)
 
 
-@flow(name="ouroboros-ingest", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
+def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The run logger inside a flow or task run (it reaches the Prefect UI); the module logger outside."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return log
+
+
+def sources_for(sources: str | None, folder: str | None) -> SourcesConfig:
+    """The run's sources: one folder (``ouroboros run``), else the sources file (``ingest``, ``serve``)."""
+    if folder is not None:
+        path = Path(folder).expanduser().resolve()
+        if not path.exists():
+            raise InputError(f"folder {folder} does not exist; pass a folder of .txt/.md/.html/.json documents")
+        return SourcesConfig(folders=[FolderSource(path=path)])
+    if sources is None:
+        raise ConfigError("give a sources file or a folder")
+    config = load_sources(Path(sources))
+    if not (config.folders or config.feeds or config.edgar):
+        raise ConfigError(f"sources file {sources} lists no folders, feeds or edgar companies; add at least one")
+    return config
+
+
+@flow(name="ouroboros-ingest", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)  # type: ignore[arg-type]
 def ingest_flow(
-    sources: str = "sources.yaml",
+    sources: str | None = "sources.yaml",
+    folder: str | None = None,
     extractor: str = "spacy",
-    alerts: str | None = None,
-    alert_format: str | None = None,
+    alerts_to: str | None = None,
+    alerts_format: str | None = None,
+    max_length: int = 6,
     max_attempts: int = 3,
     batch_size: int = 20,
-) -> IngestSummary:
-    """Ingest every source of the sources file once.
+) -> State[IngestSummary]:
+    """Ingest every source once: get, normalise, deduplicate, extract, load, detect loops, alert.
+
+    ``ouroboros run`` is this flow over one folder; ``ingest`` and ``serve`` over a sources file.
+    The run ends Completed when every source was read and every document extracted, else Failed
+    with the sources and documents that failed named in its message; what could be loaded is
+    loaded either way.
 
     Args:
-        sources: Path of the sources YAML file.
+        sources: Path of the sources YAML file (ignored when ``folder`` is given).
+        folder: One folder (or file) of documents to ingest instead of a sources file.
         extractor: Registered extractor name (``spacy``, ``llm``, ``ensemble``).
-        alerts: Where loop alerts go: a folder, a file or a webhook URL (default ``$OUROBOROS_HOME/alerts``).
-        alert_format: ``jsonl``, ``csv`` or ``md`` (default from the destination).
+        alerts_to: Where loop alerts go: a folder, a file or a webhook URL (default ``$OUROBOROS_HOME/alerts``).
+        alerts_format: ``md``, ``jsonl`` or ``csv`` (default from the destination: md for a folder).
+        max_length: Most companies in a loop (2..8).
         max_attempts: Extraction attempts before a failing document is left alone (until its text changes).
         batch_size: Documents loaded per write (and marked loaded together).
     """
     from graph.driver import get_driver
 
-    config = load_sources(Path(sources))
+    config = sources_for(sources, folder)
     # Build the extractor once here so a configuration problem (say, no OUROBOROS_LLM) stops the run
     # with its own message instead of failing every document one by one.
     stages.cached_extractor(extractor)
-    driver = get_driver()
-    try:
-        return run_ingest(driver, config, extractor, alerts, alert_format, max_attempts, batch_size)
-    finally:
-        driver.close()
+    settings = get_settings()
+    # One writer per home: a second run waits here, then finds the first one's work already done.
+    with writer_lock(settings.home_dir, settings.lock_wait_s):
+        driver = get_driver()
+        try:
+            summary = run_ingest(driver, config, extractor, alerts_to, alerts_format, max_length, max_attempts,
+                                 batch_size)
+        finally:
+            driver.close()
+    _publish_artifact(summary)
+    if summary.ok:
+        return Completed(message=_outcome(summary), data=summary)
+    return Failed(message=_outcome(summary), data=summary)
 
 
 def run_ingest(
     driver: Any,
     config: SourcesConfig,
     extractor: str,
-    alerts: str | None,
-    alert_format: str | None,
+    alerts_to: str | None,
+    alerts_format: str | None,
+    max_length: int,
     max_attempts: int,
     batch_size: int,
 ) -> IngestSummary:
     """The flow's body (inside a flow run): each stage in order, counting as it goes."""
     logger = get_run_logger()
     summary = IngestSummary()
-    with IngestProgress(logger) as progress:
-        # get
-        known = read_state_task(driver)
-        skip = stages.skip_urls(known, max_attempts)
-        fetched, problems = _get(config, skip)
-        summary.problems = [f"{p.source}: {p.reason}" for p in problems]
-        pending = read_pending_task(driver, max_attempts)
-        progress.expect("fetched", len(fetched))
-        progress.advance("fetched", len(fetched))
-        summary.fetched = len(fetched)
-        progress.log("fetched", f"{len(pending)} pending from earlier runs, {len(problems)} problems")
-        # normalise, deduplicate
-        documents = normalise_task(fetched, pending)
-        result = deduplicate_task(driver, documents, known, config.dedupe.near_duplicate_threshold, max_attempts)
-        summary.seen, summary.duplicates, summary.new = result.seen, len(result.duplicates), len(result.new)
-        logger.info(
-            "documents new: %d, already loaded: %d, duplicates: %d", summary.new, summary.seen, summary.duplicates
-        )
-        # extract
-        progress.expect("extracted", len(result.new))
-        extractions, failures = _extract(extractor, result.new, progress)
-        record_extracted_task(driver, extractions, failures)
-        summary.extracted, summary.failed = len(extractions), len(failures)
-        for failure in failures:
-            logger.warning("extraction failed, retried next run: %s", failure.error)
-        progress.log("extracted", f"{len(failures)} failed")
-        # load
-        progress.expect("loaded", len(extractions))
-        by_id = {d.doc: d for d in result.new}
-        for start in range(0, len(extractions), batch_size):
-            batch = extractions[start : start + batch_size]
-            summary.deals += load_task(driver, batch, [by_id[e.doc] for e in batch])
-            progress.advance("loaded", len(batch))
-        summary.loaded = progress.counts["loaded"]
-        progress.log("loaded", f"{summary.deals} deals")
+    progress = IngestProgress(logger)
+    # get
+    known = read_state_task(driver)
+    skip = stages.skip_urls(known, max_attempts)
+    fetched, problems = _get(config, skip)
+    summary.problems = [f"{p.source}: {p.reason}" for p in problems]
+    pending = read_pending_task(driver, max_attempts)
+    progress.expect("fetched", len(fetched))
+    progress.advance("fetched", len(fetched))
+    summary.fetched = len(fetched)
+    progress.log("fetched", f"{len(pending)} pending from earlier runs, {len(problems)} problems")
+    # normalise, deduplicate
+    documents = normalise_task(fetched, pending)
+    result = deduplicate_task(driver, documents, known, config.dedupe.near_duplicate_threshold, max_attempts)
+    summary.seen, summary.duplicates, summary.new = result.seen, len(result.duplicates), len(result.new)
+    logger.info("documents new: %d, already loaded: %d, duplicates: %d", summary.new, summary.seen, summary.duplicates)
+    # extract
+    progress.expect("extracted", len(result.new))
+    extractions, failures = _extract(extractor, result.new, progress)
+    record_extracted_task(driver, extractions, failures)
+    summary.extracted, summary.failed = len(extractions), len(failures)
+    summary.failures = [f.error for f in failures]
+    for failure in failures:
+        logger.warning("extraction failed, retried next run: %s", failure.error)
+    progress.log("extracted", f"{len(failures)} failed")
+    # load
+    progress.expect("loaded", len(extractions))
+    by_id = {d.doc: d for d in result.new}
+    for start in range(0, len(extractions), batch_size):
+        batch = extractions[start : start + batch_size]
+        name = batch[0].doc if len(batch) == 1 else f"{batch[0].doc} .. {batch[-1].doc} ({len(batch)} documents)"
+        summary.deals += load_task(driver, batch, [by_id[e.doc] for e in batch], name)
+        progress.advance("loaded", len(batch))
+    summary.loaded = progress.counts["loaded"]
+    progress.log("loaded", f"{summary.deals} deals")
     # detect loops, alert: reads only, unless a loop is new or changed
-    loops = detect_loops_task(driver)
+    loops = detect_loops_task(driver, max_length)
     summary.loops = len(loops)
-    summary.alerts = alert_task(driver, loops, alerts, alert_format)
+    summary.loop_lines = [
+        LoopLine(id=loop.id, chain=loop.chain, score=loop.score, tentative=loop.tentative,
+                 money_around=format_usd(loop.score_parts.get("money_usd")))
+        for loop in loops
+    ]
+    exported = alert_task(driver, loops, alerts_to, alerts_format)
+    summary.alerts, summary.alerts_to = exported.delivered, exported.destination
+    summary.new_loops = list(exported.chains)
     logger.info("loops: %d, alerts sent: %d", summary.loops, summary.alerts)
     return summary
 
 
+def run_flow(flow: Any = None, **parameters: Any) -> IngestSummary:
+    """Run ``ingest_flow`` (or a variant of it from ``with_options``) and return its summary.
+
+    The summary comes back whether the run ended Completed or Failed (a source or document failed);
+    an error that stopped the run (bad configuration, Neo4j down) is raised.
+    """
+    state = (flow or ingest_flow)(**parameters, return_state=True)
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException):
+        raise summary
+    return cast(IngestSummary, summary)
+
+
+def _outcome(summary: IngestSummary) -> str:
+    """The flow run's state message: the counts, then what failed."""
+    text = (f"{summary.loaded} document(s) loaded, {summary.deals} deal(s), {summary.loops} loop(s), "
+            f"{summary.alerts} alert(s)")
+    if summary.problems:
+        text += f"; {len(summary.problems)} source(s) failed: " + "; ".join(summary.problems)
+    if summary.failures:
+        text += f"; {len(summary.failures)} document(s) failed: " + "; ".join(summary.failures)
+    return text
+
+
+def _publish_artifact(summary: IngestSummary) -> None:
+    """A Markdown artifact on the flow run: the counts and the loops that alerted this run."""
+    counts = summary.model_dump(include={"fetched", "seen", "duplicates", "new", "extracted", "failed", "loaded",
+                                         "deals", "loops", "alerts"})
+    lines = ["# Ouroboros ingestion", "", "| stage | count |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in counts.items()]
+    lines += ["", f"## New or changed loops ({len(summary.new_loops)})", ""]
+    lines += [f"- {chain}" for chain in summary.new_loops] or ["none"]
+    if summary.problems or summary.failures:
+        lines += ["", "## Failed", ""] + [f"- {line}" for line in summary.problems + summary.failures]
+    create_markdown_artifact(key="ouroboros-ingest", markdown="\n".join(lines),
+                             description="Counts and new loops of this ingestion run")
+
+
 def _get(config: SourcesConfig, skip: set[str]) -> tuple[list[SourceDocument], list[fetch.FetchProblem]]:
-    """Fetch every source concurrently; a source that fails is logged and skipped."""
+    """Fetch every source concurrently; a source that fails is logged (one line) and skipped."""
     logger = get_run_logger()
     futures = [(feed.url, fetch_feed_task.submit(feed.url, config.timeout, skip)) for feed in config.feeds]
     if config.edgar is not None:
@@ -262,7 +397,7 @@ def _extract(
     futures = extract_task.map(unmapped(extractor), list(documents))
     extractions: list[stages.Extraction] = []
     failures: list[stages.Failure] = []
-    for document, future in zip(documents, futures):
+    for document, future in zip(documents, futures, strict=True):
         outcome = future.result(raise_on_failure=False)
         if isinstance(outcome, BaseException):
             failures.append(stages.Failure(doc=document.doc, error=str(outcome)))

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from extractors.records import SourceDocument
+from ouroboros.core.records import SourceDocument
 
 # Query parameters that say how a reader arrived, not what they read.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "oly_")

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 EDGAR_FORMS: tuple[str, ...] = ("8-K", "10-Q", "10-K")
 # The SEC asks automated clients to say who they are: a name and a way to reach them.

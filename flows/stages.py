@@ -15,12 +15,13 @@ from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from pydantic import BaseModel, ConfigDict
 
-from extractors.records import DealRecord, Extractor, SourceDocument
 from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
 from flows.normalize import normalize_document
 from graph.queries import run_query
-from graph.writer import load_records, now_iso
-from ouroboros.errors import ExtractionError, GraphError
+from graph.writer import load_records
+from ouroboros.core.errors import ExtractionError, GraphError
+from ouroboros.core.formatting import now_iso
+from ouroboros.core.records import DealRecord, Extractor, SourceDocument
 
 
 class Extraction(BaseModel):
@@ -172,7 +173,9 @@ def load_documents(driver: Driver, extractions: Sequence[Extraction], documents:
     The writer stores whole documents per transaction; a crash before the marks only means
     the next run loads them again, which changes nothing (MERGE on stable ids). Returns the deals.
     """
+    from extractors.embeddings import embed_texts  # torch loads only when a batch has evidence to embed
+
     records = [r for e in extractions for r in e.records]
-    summary = load_records(driver, records, documents)
+    summary = load_records(driver, records, documents, embed=embed_texts)
     _write(driver, "ingest_mark_loaded", ids=[d.doc for d in documents], now=now_iso())
     return summary.deals

@@ -20,23 +20,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
+import logging
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import httpx
+from filelock import FileLock
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.loops import Loop, find_loops, loop_csv_row
-from graph.model import stable_hash
 from graph.queries import run_query
-from graph.writer import format_usd, now_iso
-from ouroboros.errors import ConfigError, DeliveryError, GraphError
+from ouroboros.core.errors import ConfigError, DeliveryError, GraphError
+from ouroboros.core.files import write_atomic
+from ouroboros.core.formatting import format_usd, now_iso
+from ouroboros.core.ids import stable_hash
+
+log = logging.getLogger(__name__)
 
 AlertFormat = Literal["jsonl", "csv", "md"]
 FORMATS: tuple[str, ...] = get_args(AlertFormat)
@@ -57,6 +63,7 @@ class ExportSummary:
     files: tuple[Path, ...] = ()
     errors: tuple[str, ...] = ()
     pictures: bool = True
+    chains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,11 +115,14 @@ def change_reason(sent: dict[str, Any] | None, current: dict[str, Any]) -> str |
     return ", ".join(dict.fromkeys(reasons)) or None
 
 
-def channel_of(destination: str, fmt: str) -> str:
-    """The name alert state is kept under: a webhook by a hash of its URL (it often holds a secret)."""
+def channel_of(destination: str) -> str:
+    """The name alert state is kept under: the destination, whatever the format written there.
+
+    A webhook is kept under a hash of its URL (it often holds a secret).
+    """
     if is_url(destination):
         return "webhook:" + stable_hash(destination)
-    return f"{fmt}:{Path(destination).expanduser().resolve()}"
+    return f"file:{Path(destination).expanduser().resolve()}"
 
 
 def is_url(destination: str) -> bool:
@@ -121,9 +131,9 @@ def is_url(destination: str) -> bool:
 
 
 def resolve_format(destination: str, fmt: str | None) -> str:
-    """The format to write: as given, else from a file's suffix, else JSON Lines."""
+    """The format to write: as given, else from a file's suffix, else the Markdown report (a folder)."""
     suffix = Path(destination).suffix.lstrip(".").lower()
-    chosen = fmt or (suffix if suffix in FORMATS else "jsonl")
+    chosen = fmt or (suffix if suffix in FORMATS else "md")
     if chosen not in FORMATS:
         raise ConfigError(f"unknown alert format {chosen!r}; use one of {', '.join(FORMATS)}")
     if not is_url(destination) and suffix in FORMATS and suffix != chosen:
@@ -165,7 +175,7 @@ def loop_dot_source(loop: Loop) -> Any:
                                         "fontname": "Helvetica"},
                              edge_attr={"fontname": "Helvetica", "fontsize": "10"})
     for index, org in enumerate(loop.orgs):
-        graph.node(f"n{index}", label=graphviz.escape(org))  # a backslash in a name is text
+        graph.node(f"n{index}", label=graphviz.escape(picture_label(org)))  # a backslash in a name is text
     position = {org: i for i, org in enumerate(loop.orgs)}
     for edge in loop.edges:
         style = "dashed" if edge.tentative else "solid"
@@ -174,8 +184,18 @@ def loop_dot_source(loop: Loop) -> Any:
     return graph
 
 
+def picture_label(text: str, limit: int = 60) -> str:
+    """A name as a picture shows it: control characters dropped, long names cut with an ellipsis."""
+    clean = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch == "\n")
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
 def draw_loop_svg(loop: Loop) -> str | None:
-    """The loop drawn as SVG with graphviz ``dot``; None when ``dot`` is not installed."""
+    """The loop drawn as SVG with graphviz ``dot``; None when ``dot`` is not installed.
+
+    Raises:
+        graphviz.CalledProcessError: ``dot`` refused this loop (the report goes on without its picture).
+    """
     import graphviz
 
     try:
@@ -269,6 +289,7 @@ def export_alerts(
     retries: int = 3,
     backoff_s: float = 1.0,
     timeout_s: float = 10.0,
+    deadline_s: float = 120.0,
 ) -> ExportSummary:
     """Deliver the alerts that are due to ``destination`` and record them in Neo4j.
 
@@ -281,17 +302,18 @@ def export_alerts(
         retries: Webhook attempts per alert before it is left pending.
         backoff_s: First wait between webhook attempts; doubles each time.
         timeout_s: Webhook request timeout.
+        deadline_s: The whole webhook delivery ends by then; alerts not sent stay pending.
 
     Returns:
         The summary; ``failed`` > 0 means some alerts stay pending for the next export.
     """
     if destination is None:
-        from ouroboros.settings import get_settings
+        from ouroboros.core.settings import get_settings
 
         destination = get_settings().home_dir / "alerts"
     target = str(destination)
     chosen = resolve_format(target, fmt)
-    channel = channel_of(target, chosen)
+    channel = channel_of(target)
     found = list(loops) if loops is not None else find_loops(driver)
     try:
         with driver.session() as session:
@@ -303,7 +325,7 @@ def export_alerts(
             {"id": a.id, "loop_id": a.loop.id, "channel": channel, "orgs": list(a.loop.orgs)} for a in alerts
         ], now=now_iso())
         if is_url(target):
-            summary = _deliver_webhook(driver, target, alerts, retries, backoff_s, timeout_s)
+            summary = _deliver_webhook(driver, target, alerts, retries, backoff_s, timeout_s, deadline_s)
         else:
             summary = _deliver_file(driver, Path(target).expanduser(), chosen, alerts)
     except OSError as e:
@@ -313,7 +335,8 @@ def export_alerts(
         ) from e
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"recording alert state failed: {e}; nothing was marked sent, rerun the export") from e
-    return ExportSummary(target, "webhook" if is_url(target) else chosen, len(found), len(alerts), **summary)
+    shown = mask_url(target) if is_url(target) else target
+    return ExportSummary(shown, "webhook" if is_url(target) else chosen, len(found), len(alerts), **summary)
 
 
 def _record(driver: Driver, name: str, /, **params: Any) -> None:
@@ -343,6 +366,16 @@ def _deliver_file(driver: Driver, target: Path, fmt: str, alerts: Sequence[Alert
             path = folder / f"alerts-{stamp}-{counter}.{fmt}"
             counter += 1
     folder.mkdir(parents=True, exist_ok=True)
+    if path != target:  # a new file of its own: nobody else writes it
+        return _write_file(driver, path, folder, fmt, alerts, created_at)
+    # Another export (another home on the same graph) may append to the same file: take turns.
+    with FileLock(path.with_name(f".{path.name}.lock"), timeout=60):
+        return _write_file(driver, path, folder, fmt, alerts, created_at)
+
+
+def _write_file(
+    driver: Driver, path: Path, folder: Path, fmt: str, alerts: Sequence[Alert], created_at: str
+) -> dict[str, Any]:
     files: list[Path] = [path]
     pictures_ok = True
     if fmt == "jsonl":
@@ -354,62 +387,82 @@ def _deliver_file(driver: Driver, target: Path, fmt: str, alerts: Sequence[Alert
         pictures: dict[str, str] = {}
         picture_dir = folder / f"{path.stem}-pictures"
         for alert in alerts:
-            svg = draw_loop_svg(alert.loop)
+            try:
+                svg = draw_loop_svg(alert.loop)
+            except Exception as e:  # one loop dot cannot draw costs its picture, never the report
+                log.warning("no picture for loop %s: graphviz failed (%s)", alert.loop.id, e)
+                continue
             if svg is None:
                 pictures_ok = False
                 break
             picture_dir.mkdir(exist_ok=True)
             picture = picture_dir / f"{alert.loop.id}.svg"
-            _write_atomic(picture, svg)
+            write_atomic(picture, svg)
             files.append(picture)
             pictures[alert.loop.id] = f"{picture_dir.name}/{picture.name}"
         content = render_markdown(alerts, created_at, pictures)
         if not pictures_ok:
             content += ("\n> Pictures are missing: graphviz `dot` is not installed "
                         "(Debian/Ubuntu: `apt-get install graphviz`).\n")
-    _write_atomic(path, content)
+    write_atomic(path, content)
     _mark_sent(driver, alerts)
-    return {"delivered": len(alerts), "failed": 0, "files": tuple(files), "pictures": pictures_ok}
+    return {"delivered": len(alerts), "failed": 0, "files": tuple(files), "pictures": pictures_ok,
+            "chains": tuple(a.loop.chain for a in alerts)}
 
 
 def _existing(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def _write_atomic(path: Path, content: str) -> None:
-    """Write via a temporary file and a rename, so a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(content, encoding="utf-8")
-    os.replace(temporary, path)
+def mask_url(url: str) -> str:
+    """A webhook URL fit to print: scheme and host only (paths and queries of webhooks carry tokens)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}/***" if parts.path.strip("/") or parts.query else f"{parts.scheme}://{host}{port}"
 
 
 def _deliver_webhook(
-    driver: Driver, url: str, alerts: Sequence[Alert], retries: int, backoff_s: float, timeout_s: float
+    driver: Driver, url: str, alerts: Sequence[Alert], retries: int, backoff_s: float, timeout_s: float,
+    deadline_s: float,
 ) -> dict[str, Any]:
     delivered = failed = 0
     errors: list[str] = []
+    chains: list[str] = []
     created_at = now_iso()
+    deadline = time.monotonic() + deadline_s
     with httpx.Client(timeout=timeout_s) as client:
         for alert in alerts:
-            error = _post_with_retries(client, url, alert, created_at, retries, backoff_s)
+            if time.monotonic() >= deadline:
+                # Left pending (they were marked so before delivery): the next export sends them.
+                failed += 1
+                errors.append(f"{alert.loop.chain}: export deadline of {deadline_s:.0f} s reached")
+                continue
+            error = _post_with_retries(client, url, alert, created_at, retries, backoff_s, deadline)
+            if error is not None:
+                error = error.replace(url, mask_url(url))
             if error is None:
                 _mark_sent(driver, [alert])
                 delivered += 1
+                chains.append(alert.loop.chain)
             else:
                 _record(driver, "mark_alerts_failed", rows=[{"id": alert.id, "error": error}])
                 failed += 1
                 errors.append(f"{alert.loop.chain}: {error}")
-    return {"delivered": delivered, "failed": failed, "errors": tuple(errors)}
+    return {"delivered": delivered, "failed": failed, "errors": tuple(errors), "chains": tuple(chains)}
 
 
 def _post_with_retries(
-    client: httpx.Client, url: str, alert: Alert, created_at: str, retries: int, backoff_s: float
+    client: httpx.Client, url: str, alert: Alert, created_at: str, retries: int, backoff_s: float, deadline: float
 ) -> str | None:
     """POST one alert; retry server errors and timeouts with exponential backoff. None on success."""
     error = "not attempted"
     for attempt in range(max(retries, 1)):
         if attempt:
-            time.sleep(backoff_s * 2 ** (attempt - 1))
+            pause = backoff_s * 2 ** (attempt - 1)
+            if time.monotonic() + pause >= deadline:
+                break
+            time.sleep(pause)
         try:
             response = client.post(url, json=slack_payload(alert, created_at),
                                    headers={"Idempotency-Key": alert.delivery_id})

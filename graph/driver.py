@@ -7,16 +7,27 @@ starts that server when it is not running, so every command works on a fresh mac
 
 from __future__ import annotations
 
+import logging
+import time
+
 import neo4j
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from graph.queries import run_query
 from graph.server import ConnectionInfo, LocalNeo4j
-from ouroboros.console import err_console
-from ouroboros.errors import ConfigError, ServerError
-from ouroboros.settings import Settings, get_settings
+from ouroboros.core.errors import ConfigError, ServerError
+from ouroboros.core.settings import Settings, get_settings
 
 __all__ = ["ConnectionInfo", "connection_info", "get_driver", "reset_graph"]
+
+log = logging.getLogger(__name__)
+
+# After repeated wrong passwords Neo4j refuses every login for a few seconds (its auth lockout).
+AUTH_LOCKOUT_CODE = "Neo.ClientError.Security.AuthenticationRateLimit"
+AUTH_LOCKOUT_WAIT_S = 12.0
+# Bounds on the driver's own waits: a dead server is reported within seconds, not minutes.
+MAX_TRANSACTION_RETRY_S = 10.0
+CONNECTION_TIMEOUT_S = 10.0
 
 
 def connection_info(settings: Settings | None = None) -> ConnectionInfo:
@@ -60,19 +71,29 @@ def get_driver(settings: Settings | None = None, *, start_local: bool = True) ->
                 raise ServerError(
                     f"the local Neo4j of {settings.home_dir} is not running; start it with `ouroboros neo4j start`"
                 )
-            with err_console.status(f"starting the local Neo4j of {settings.home_dir}"):
-                server.start()
-            err_console.print(f"Neo4j runs at {server.bolt_uri}; Browser at {server.browser_url}")
+            log.info("starting the local Neo4j of %s (about half a minute)", settings.home_dir)
+            server.start()
+            log.info("Neo4j runs at %s; Browser at %s", server.bolt_uri, server.browser_url)
     info = connection_info(settings)
     # The server's notifications (e.g. "property key not in the database yet" on a fresh graph)
     # are advice for query authors, not for users; without this they flood the terminal.
     driver = neo4j.GraphDatabase.driver(
-        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF"
+        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF",
+        max_transaction_retry_time=MAX_TRANSACTION_RETRY_S, connection_timeout=CONNECTION_TIMEOUT_S,
+        connection_acquisition_timeout=2 * CONNECTION_TIMEOUT_S,
     )
     try:
-        driver.verify_connectivity()
-    except AuthError as error:
+        _verify(driver)
+    except Neo4jError as error:
         driver.close()
+        if error.code == AUTH_LOCKOUT_CODE:
+            raise ServerError(
+                f"Neo4j at {info.uri} is refusing logins for a few seconds after repeated wrong passwords "
+                f"(its auth lockout) and still did after {AUTH_LOCKOUT_WAIT_S:.0f} s; wait a moment and rerun. "
+                "If it keeps happening, something on this machine is trying wrong passwords"
+            ) from error
+        if not isinstance(error, AuthError):
+            raise ServerError(f"Neo4j at {info.uri} refused the connection: {error.message}") from error
         if settings.neo4j_uri:
             raise ConfigError(
                 f"Neo4j at {info.uri} refused user {info.user!r}: fix NEO4J_USER / NEO4J_PASSWORD"
@@ -93,6 +114,20 @@ def get_driver(settings: Settings | None = None, *, start_local: bool = True) ->
             "try `ouroboros neo4j stop` then `ouroboros neo4j start`"
         ) from error
     return driver
+
+
+def _verify(driver: neo4j.Driver) -> None:
+    """Check the connection, riding out a short auth lockout (it lifts after about five seconds)."""
+    deadline = time.monotonic() + AUTH_LOCKOUT_WAIT_S
+    while True:
+        try:
+            driver.verify_connectivity()
+            return
+        except Neo4jError as error:
+            if error.code != AUTH_LOCKOUT_CODE or time.monotonic() >= deadline:
+                raise
+            log.warning("Neo4j is in its auth lockout (repeated wrong passwords); retrying in 2 s")
+            time.sleep(2)
 
 
 def reset_graph(driver: neo4j.Driver) -> int:

@@ -31,8 +31,9 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.model import MAX_LOOP_LENGTH, loop_id
 from graph.queries import run_query
-from graph.writer import format_usd, refresh_components
-from ouroboros.errors import ConfigError, GraphError, InputError
+from graph.writer import refresh_components
+from ouroboros.core.errors import ConfigError, GraphError, InputError
+from ouroboros.core.formatting import format_usd
 
 SUPPORT_CAP = 3
 HALF_LIFE_DAYS = 365.0

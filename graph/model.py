@@ -13,9 +13,10 @@ loop queries walk only ``FLOW``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
+
+from ouroboros.core.ids import stable_hash
 
 LegRole = Literal["deal", "spend_back", "mandate"]
 
@@ -128,11 +129,6 @@ NON_FLOW_STATUSES: frozenset[str] = frozenset({"denied"})
 TENTATIVE_STATUSES: frozenset[str] = frozenset({"in_talks"})
 # The longest loop the loop statement can walk (its quantifier is a literal in cypher/loops.cypher).
 MAX_LOOP_LENGTH = 8
-
-
-def stable_hash(*parts: str, size: int = 20) -> str:
-    """A short, stable hex id of ``parts`` (a separator that cannot occur in names keeps them apart)."""
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:size]
 
 
 def evidence_id(doc: str, text: str) -> str:

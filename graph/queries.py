@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ouroboros.errors import GraphError
+from ouroboros.core.errors import GraphError
+from ouroboros.core.textblocks import BlockError, split_blocks
 
 CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
 
@@ -58,19 +59,14 @@ class Query:
 
 def parse_cypher(text: str, source: Path) -> list[Query]:
     """Split one ``.cypher`` file into named, checked statements."""
-    blocks: list[tuple[str, list[str]]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        match = _NAME_LINE.match(line)
-        if match:
-            name = match["name"]
-            if not _VALID_NAME.match(name):
-                raise GraphError(f"{source}:{lineno}: query name {name!r} must be lower_snake_case")
-            blocks.append((name, []))
-        elif blocks:
-            blocks[-1][1].append(line)
-        elif line.strip() and not _COMMENT_LINE.match(line):
-            raise GraphError(f"{source}:{lineno}: Cypher before the first '// name:' line; name the statement")
-    return [_build(name, lines, source) for name, lines in blocks]
+    try:
+        blocks = split_blocks(text, source, _NAME_LINE, preamble=_COMMENT_LINE)
+    except BlockError as e:
+        raise GraphError(f"{e}: name each statement with a '// name:' line") from e
+    for block in blocks:
+        if not _VALID_NAME.match(block.name):
+            raise GraphError(f"{source}:{block.line}: query name {block.name!r} must be lower_snake_case")
+    return [_build(block.name, list(block.lines), source) for block in blocks]
 
 
 def _build(name: str, lines: list[str], source: Path) -> Query:

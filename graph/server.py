@@ -34,8 +34,8 @@ import neo4j
 import psutil
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from ouroboros.errors import ServerError
-from ouroboros.settings import Settings
+from ouroboros.core.errors import ServerError
+from ouroboros.core.settings import Settings
 
 NEO4J_VERSION = "5.26.30"  # keep equal to <neo4j.version> in graph/server/pom.xml
 POM = Path(__file__).resolve().parent / "server" / "pom.xml"
@@ -358,7 +358,9 @@ class LocalNeo4j:
                 )
             return False
         if self.bolt_port == self.http_port:
-            raise ServerError(f"Bolt and HTTP both set to port {self.bolt_port}; give --bolt-port and --http-port different ports")
+            raise ServerError(
+                f"Bolt and HTTP both set to port {self.bolt_port}; give --bolt-port and --http-port different ports"
+            )
         for port, flag in ((self.bolt_port, "--bolt-port"), (self.http_port, "--http-port")):
             if port_in_use(port):
                 raise ServerError(
@@ -396,12 +398,15 @@ class LocalNeo4j:
     # -- helpers -------------------------------------------------------------------------------
 
     def _lay_out(self, lib: Path) -> None:
+        # The database, its logs and its password are private to the user who runs it.
+        for private in (self.home, self.neo4j_home):
+            private.mkdir(parents=True, exist_ok=True)
+            os.chmod(private, 0o700)
         for folder in ("conf", "data", "logs", "plugins", "import", "run"):
-            (self.neo4j_home / folder).mkdir(parents=True, exist_ok=True)
+            (self.neo4j_home / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
         link = self.neo4j_home / "lib"
-        if link.is_symlink() or link.exists():
-            if link.resolve() != lib.resolve():
-                link.unlink()
+        if (link.is_symlink() or link.exists()) and link.resolve() != lib.resolve():
+            link.unlink()
         if not link.exists():
             link.symlink_to(lib, target_is_directory=True)
         self.conf_file.write_text(render_conf(bolt_port=self.bolt_port, http_port=self.http_port), encoding="utf-8")
@@ -438,7 +443,9 @@ class LocalNeo4j:
             "-cp", str(self.neo4j_home / "lib" / "*"), main, *args,
         ]  # fmt: skip
         try:
-            return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=180)
+            # umask 077: every file the server (a child of the launcher) creates is the user's alone.
+            return subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=180,
+                                  umask=0o077)
         except subprocess.TimeoutExpired as error:
             raise ServerError(
                 f"the Neo4j launcher ({main.rsplit('.', 1)[-1]} {args[0]}) did not finish within 180 s in "

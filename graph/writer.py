@@ -21,19 +21,21 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import networkx as nx
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
-from extractors.records import DealRecord, SourceDocument
 from graph.model import NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
 from graph.queries import all_queries, run_query
-from ouroboros.errors import GraphError, InputError
+from ouroboros.core.errors import GraphError, InputError
+from ouroboros.core.formatting import format_usd, now_iso
+from ouroboros.core.records import DealRecord, SourceDocument
 
 Pair = tuple[str, str]
+# Sentences in, one vector each out (extractors.embeddings.embed_texts: all-MiniLM-L6-v2).
+TextEmbedder = Callable[[list[str]], Sequence[Sequence[float]]]
 
 # Called inside each batch's transaction after the deals are written and before FLOWs are
 # derived; tests set it to simulate a crash mid-load. Never set in production code.
@@ -57,11 +59,6 @@ class LoadSummary:
 class _Batch:
     docs: list[str] = field(default_factory=list)
     records: list[DealRecord] = field(default_factory=list)
-
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 (seconds): the format of every timestamp in the graph."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def ensure_schema(driver: Driver) -> None:
@@ -193,23 +190,13 @@ def flow_label(kinds: Sequence[str], amount_usd: float | None) -> str:
     return f"{text} {format_usd(amount_usd)}" if amount_usd is not None else text
 
 
-def format_usd(amount: float | None) -> str:
-    """A short dollar figure: $100B, $1.3B, $600M; "?" when unknown."""
-    if amount is None:
-        return "?"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(amount) >= size:
-            return f"${amount / size:.3g}{suffix}"
-    return f"${amount:.0f}"
-
-
 def load_records(
     driver: Driver,
     records: Sequence[DealRecord],
     documents: Sequence[SourceDocument] = (),
     *,
     batch_size: int = 500,
-    embed: bool = True,
+    embed: TextEmbedder | None = None,
 ) -> LoadSummary:
     """Write ``records`` (and the ``documents`` they come from) into the graph.
 
@@ -219,7 +206,8 @@ def load_records(
         documents: The source documents, for their metadata; a document listed here without
             records loses the deals an earlier load stored for it.
         batch_size: About how many records one transaction writes (documents are never split).
-        embed: Compute evidence embeddings (all-MiniLM-L6-v2) for the vector index.
+        embed: Turns evidence sentences into vectors for the vector index (the flows pass
+            ``extractors.embeddings.embed_texts``); None stores no vectors.
 
     Returns:
         What was written.
@@ -235,7 +223,7 @@ def load_records(
     plan = batches(records, documents, batch_size)
     written = deleted = embedded = 0
     for index, batch in enumerate(plan):
-        vectors = _embeddings(driver, batch.records) if embed else {}
+        vectors = _embeddings(driver, batch.records, embed) if embed is not None else {}
         embedded += len(vectors)
         try:
             with driver.session() as session:
@@ -257,7 +245,7 @@ def load_records(
     )
 
 
-def _embeddings(driver: Driver, records: Sequence[DealRecord]) -> dict[str, list[float]]:
+def _embeddings(driver: Driver, records: Sequence[DealRecord], embed: TextEmbedder) -> dict[str, list[float]]:
     """Embeddings for the batch's evidence sentences that the graph does not hold yet."""
     texts = {evidence_id(r.doc, r.evidence): r.evidence for r in records if r.evidence.strip()}
     if not texts:
@@ -266,9 +254,7 @@ def _embeddings(driver: Driver, records: Sequence[DealRecord]) -> dict[str, list
         missing = [row["id"] for row in run_query(session, "evidence_without_embedding", ids=list(texts))]
     if not missing:
         return {}
-    from extractors.embeddings import embed_texts  # torch is imported only when there is text to embed
-
-    return dict(zip(missing, embed_texts([texts[i] for i in missing]), strict=True))
+    return {i: list(v) for i, v in zip(missing, embed([texts[i] for i in missing]), strict=True)}
 
 
 def _write_batch(

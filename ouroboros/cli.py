@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
+from types import FrameType
 
 import typer
 
 from ouroboros.commands import alerts, extract, graph, ingest, neo4j, run
 from ouroboros.console import err_console
-from ouroboros.errors import OuroborosError
+from ouroboros.core.errors import OuroborosError
 
 app = typer.Typer(
     name="ouroboros",
@@ -35,13 +39,42 @@ app.command("ingest")(ingest.ingest)
 app.command("serve")(ingest.serve)
 
 
+# Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell convention).
+INTERRUPTED = 130
+# After a stop signal, the process ends within this many seconds even if a worker thread is
+# still waiting on the network: what was loaded is committed, and an open transaction rolls back.
+STOP_GRACE_S = 5.0
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """First Ctrl-C/SIGTERM: stop the main thread and arm a watchdog; a second one ends at once."""
+    if getattr(_stop, "armed", False):
+        os._exit(INTERRUPTED)
+    _stop.armed = True  # type: ignore[attr-defined]
+    err_console.print(f"[yellow]stopping (what is loaded stays; up to {STOP_GRACE_S:.0f} s)[/]")
+    watchdog = threading.Timer(STOP_GRACE_S, lambda: os._exit(INTERRUPTED))
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point: known errors become one clear message and a meaningful exit code."""
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     try:
         app()
     except OuroborosError as error:
         err_console.print(f"[bold red]error:[/] {error}")
         sys.exit(error.exit_code)
+    except SystemExit:
+        if not getattr(_stop, "armed", False):
+            raise
+        # Stopped by a signal: worker threads may still wait on a slow server, and they hold
+        # nothing that must be saved (writes are transactions), so do not wait for them.
+        err_console.print("[yellow]stopped[/]")
+        sys.stdout.flush()
+        os._exit(INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def serve_browser_files(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> Th
     }
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             body, content_type = files.get(self.path.split("?")[0], (b"not found", "text/plain"))
             self.send_response(200 if self.path.split("?")[0] in files else 404)
             self.send_header("Content-Type", content_type)
@@ -85,7 +85,7 @@ def serve_browser_files(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> Th
             self.end_headers()
             self.wfile.write(body)
 
-        def do_OPTIONS(self) -> None:  # noqa: N802
+        def do_OPTIONS(self) -> None:
             # Browser's fetch sends headers that make Chromium ask first (a CORS preflight).
             self.send_response(204)
             self.send_header("Access-Control-Allow-Origin", "*")
@@ -94,7 +94,7 @@ def serve_browser_files(port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> Th
             self.send_header("Access-Control-Allow-Private-Network", "true")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return ThreadingHTTPServer((host, port), Handler)

@@ -13,27 +13,38 @@ app = typer.Typer(no_args_is_help=True, help="Alerts about loops: each loop once
 def export(
     to: Annotated[
         str | None,
-        typer.Option("--to", help="A folder, a .jsonl/.csv/.md file, or an http(s):// webhook. "
+        typer.Option("--to", "--alerts-to", help="A folder, a .jsonl/.csv/.md file, or an http(s):// webhook. "
                                   "Default: $OUROBOROS_HOME/alerts/"),
     ] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", "-f", help="jsonl, csv or md (Markdown report with pictures). "
-                                            "Default: from the file suffix, else jsonl."),
+        typer.Option("--format", "--alerts-format", "-f", help="md (Markdown report with pictures), jsonl or csv. "
+                                            "Default: from the file suffix, else md."),
     ] = None,
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=1, help="Seconds the whole webhook delivery may take; alerts not "
+                                                      "sent by then stay pending for the next export.")
+    ] = 120.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds one webhook request may take.")
+    ] = 10.0,
 ) -> None:
     """Export the loops that are new or changed since the last export to the same destination."""
     # Imported here so `ouroboros --help` stays fast and the other commands load without Neo4j.
     from graph.alerts import export_alerts
     from graph.driver import get_driver
     from ouroboros.console import console, err_console
-    from ouroboros.errors import DeliveryError
+    from ouroboros.core.errors import DeliveryError
+    from ouroboros.core.lock import writer_lock
+    from ouroboros.core.settings import get_settings
 
-    driver = get_driver()
-    try:
-        summary = export_alerts(driver, to, fmt)
-    finally:
-        driver.close()
+    settings = get_settings()
+    with writer_lock(settings.home_dir, settings.lock_wait_s):
+        driver = get_driver()
+        try:
+            summary = export_alerts(driver, to, fmt, deadline_s=deadline, timeout_s=timeout)
+        finally:
+            driver.close()
     console.print(
         f"{summary.loops} loop(s); {summary.due} new or changed; {summary.delivered} delivered "
         f"to {summary.destination} ({summary.format})"

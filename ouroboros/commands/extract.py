@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ouroboros.console import console, err_console
-from ouroboros.errors import ConfigError, ExtractionError, InputError
+from ouroboros.core.errors import ConfigError, ExtractionError, InputError
 
 app = typer.Typer(no_args_is_help=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How ``extract`` prints records."""
 
     jsonl = "jsonl"

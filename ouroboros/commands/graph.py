@@ -25,9 +25,9 @@ def loops(
 
     from graph.driver import get_driver
     from graph.loops import find_loops, loops_to_csv, loops_to_json
-    from graph.writer import format_usd
     from ouroboros.console import console, err_console
-    from ouroboros.errors import ConfigError
+    from ouroboros.core.errors import ConfigError
+    from ouroboros.core.formatting import format_usd
 
     if fmt not in ("table", "json", "csv"):
         raise ConfigError(f"unknown --format {fmt!r}; use table, json or csv")
@@ -64,7 +64,7 @@ def browser(
     """Serve the Ouroboros guide and style sheet for Neo4j Browser until Ctrl-C."""
     from graph.browser.guide import browser_urls, serve_browser_files
     from ouroboros.console import console
-    from ouroboros.errors import ConfigError
+    from ouroboros.core.errors import ConfigError
 
     try:
         server = serve_browser_files(port)
@@ -90,7 +90,7 @@ def reset(
     """Empty the graph (every node and relationship; constraints and indexes stay). Needs --yes."""
     from graph.driver import get_driver, reset_graph
     from ouroboros.console import console
-    from ouroboros.errors import ConfigError
+    from ouroboros.core.errors import ConfigError
 
     if not yes:
         raise ConfigError("`ouroboros graph reset` deletes the whole graph; run it again with --yes to go ahead")

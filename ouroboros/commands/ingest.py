@@ -6,68 +6,59 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from ouroboros.console import console, err_console
-from ouroboros.errors import ConfigError
-
-app = typer.Typer(no_args_is_help=True)
+from ouroboros.commands.options import (
+    AlertsFormatOption,
+    AlertsToOption,
+    DaskAddressOption,
+    ExtractorOption,
+    MaxLengthOption,
+    TaskRunnerOption,
+    run_ingestion,
+)
 
 SourcesOption = Annotated[
     Path, typer.Option("--sources", "-s", help="The sources YAML file (see sources.example.yaml).")
-]
-ExtractorOption = Annotated[str, typer.Option("--extractor", "-e", help="Extractor: spacy, llm or ensemble.")]
-AlertsOption = Annotated[
-    str | None,
-    typer.Option("--alerts", help="Where loop alerts go: folder, .jsonl/.csv/.md file or webhook URL "
-                 "(default: $OUROBOROS_HOME/alerts)."),
 ]
 
 
 def ingest(
     sources: SourcesOption = Path("sources.yaml"),
-    task_runner: Annotated[
-        str, typer.Option("--task-runner", help="Where fetching and extraction run: thread or dask.")
-    ] = "thread",
-    dask_address: Annotated[
-        str | None,
-        typer.Option("--dask-address", help="Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786; "
-                     "without it, --task-runner dask starts a local cluster."),
-    ] = None,
+    task_runner: TaskRunnerOption = "thread",
+    dask_address: DaskAddressOption = None,
     extractor: ExtractorOption = "spacy",
-    alerts: AlertsOption = None,
-    alert_format: Annotated[str | None, typer.Option("--alert-format", help="jsonl, csv or md.")] = None,
+    max_length: MaxLengthOption = 6,
+    alerts_to: AlertsToOption = None,
+    alerts_format: AlertsFormatOption = None,
 ) -> None:
-    """Run the ingestion flow once: fetch, deduplicate, extract, load, find loops, send alerts."""
-    from flows.deploy import build_task_runner
-    from flows.ingest import ingest_flow
-    from flows.sources import load_sources
+    """Run the ingestion flow once: fetch, deduplicate, extract, load, find loops, send alerts.
 
-    load_sources(sources)  # a broken file fails here, before Prefect starts
-    runner = build_task_runner(task_runner, dask_address)  # type: ignore[arg-type]
-    summary = ingest_flow.with_options(task_runner=runner)(
-        sources=str(sources.resolve()), extractor=extractor, alerts=alerts, alert_format=alert_format
-    )
-    table = Table(title="ingestion", show_header=False)
-    for field, value in summary.model_dump(exclude={"problems"}).items():
-        table.add_row(field, str(value))
-    console.print(table)
-    for problem in summary.problems:
-        err_console.print(f"[yellow]skipped:[/] {problem}")
-    if summary.problems or summary.failed:
-        raise typer.Exit(1)
+    Exits 1 when a source or a document failed (the rest is loaded; the flow run ends Failed and
+    names them), 2 on a bad sources file.
+    """
+    run_ingestion(task_runner=task_runner, dask_address=dask_address, sources=str(sources.resolve()),
+                  extractor=extractor, alerts_to=alerts_to, alerts_format=alerts_format, max_length=max_length)
 
 
 def serve(
     sources: SourcesOption = Path("sources.yaml"),
+    task_runner: TaskRunnerOption = "thread",
+    dask_address: DaskAddressOption = None,
     extractor: ExtractorOption = "spacy",
-    alerts: AlertsOption = None,
+    max_length: MaxLengthOption = 6,
+    alerts_to: AlertsToOption = None,
+    alerts_format: AlertsFormatOption = None,
 ) -> None:
-    """Serve the ingestion flow on the schedule of the sources file (Ctrl-C stops it)."""
+    """Serve the ingestion flow on the schedule of the sources file (Ctrl-C stops it).
+
+    One run at a time: the deployment has a concurrency limit of 1, since one loader writes at a time.
+    """
     from prefect import serve as prefect_serve
 
-    from flows.deploy import build_deployment
+    from flows.deploy import build_deployment, build_task_runner
     from flows.sources import load_sources
+    from ouroboros.console import err_console
+    from ouroboros.core.errors import ConfigError
 
     config = load_sources(sources)
     if config.schedule is None:
@@ -75,7 +66,10 @@ def serve(
             f"sources file {sources} has no 'schedule' key; add `schedule: {{cron: \"0 */6 * * *\"}}` "
             "or `schedule: {interval: 21600}`"
         )
-    deployment = build_deployment(config.schedule, sources, {"extractor": extractor, "alerts": alerts})
+    runner = build_task_runner(task_runner, dask_address)  # type: ignore[arg-type]
+    parameters = {"extractor": extractor, "alerts_to": alerts_to, "alerts_format": alerts_format,
+                  "max_length": max_length}
+    deployment = build_deployment(config.schedule, sources, parameters, task_runner=runner)
     when = config.schedule.cron or f"every {config.schedule.interval}"
-    err_console.print(f"serving ouroboros-ingest/{deployment.name} ({when}); Ctrl-C stops")
+    err_console.print(f"serving ouroboros-ingest/{deployment.name} ({when}), one run at a time; Ctrl-C stops")
     prefect_serve(deployment)

@@ -32,7 +32,7 @@ def fetch() -> None:
     """Fetch the Neo4j jars from Maven Central into the shared cache (once; later runs do nothing)."""
     from graph.server import NEO4J_VERSION, fetch, is_fetched, lib_dir
     from ouroboros.console import console, err_console
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
 
     cache = get_settings().cache_dir
     if is_fetched(cache):
@@ -49,7 +49,7 @@ def start(bolt_port: BoltPort = None, http_port: HttpPort = None) -> None:
     """Start the local Neo4j in the background and wait until it answers (a running server is left alone)."""
     from graph.server import LocalNeo4j
     from ouroboros.console import console, err_console
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
 
     settings = get_settings()
     server = LocalNeo4j.from_settings(settings, bolt_port=bolt_port, http_port=http_port)
@@ -73,7 +73,7 @@ def stop() -> None:
     """Stop the local Neo4j cleanly (it is killed if it has not stopped after a minute)."""
     from graph.server import LocalNeo4j
     from ouroboros.console import console, err_console
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
 
     server = LocalNeo4j.from_settings(get_settings())
     with err_console.status("stopping Neo4j"):
@@ -88,7 +88,7 @@ def status(
     """Say whether the local Neo4j runs, where, and how to log in to Browser; exit code 1 when it does not run."""
     from graph.server import LocalNeo4j
     from ouroboros.console import console
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
 
     settings = get_settings()
     server = LocalNeo4j.from_settings(settings)

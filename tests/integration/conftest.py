@@ -16,7 +16,7 @@ import pytest
 
 from graph.driver import get_driver, reset_graph
 from graph.server import LocalNeo4j, free_ports
-from ouroboros.settings import get_settings
+from ouroboros.core.settings import get_settings
 
 _HERE = Path(__file__).resolve().parent
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
-from extractors.records import DealRecord, SpendBack
 from graph.alerts import export_alerts
 from graph.queries import run_query
 from graph.writer import load_records
-from ouroboros.errors import DeliveryError
+from ouroboros.core.errors import DeliveryError
+from ouroboros.core.records import DealRecord, SpendBack
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def read_jsonl(folder: Path) -> list[dict[str, Any]]:
 
 
 def test_each_loop_alerts_once_and_again_when_it_grows(clean_graph: Driver, tmp_path: Path) -> None:
-    load_records(clean_graph, two_way(1e9), embed=False)
+    load_records(clean_graph, two_way(1e9))
     first = export_alerts(clean_graph, tmp_path, "jsonl")
     assert (first.loops, first.due, first.delivered) == (2, 2, 2)
     alerts = read_jsonl(tmp_path)
@@ -52,16 +52,16 @@ def test_each_loop_alerts_once_and_again_when_it_grows(clean_graph: Driver, tmp_
     assert (again.due, again.delivered, again.files) == (0, 0, ())
     assert len(read_jsonl(tmp_path)) == 2
 
-    load_records(clean_graph, two_way(5e9), embed=False)  # the investment grows: both loops change
+    load_records(clean_graph, two_way(5e9))  # the investment grows: both loops change
     grown = export_alerts(clean_graph, tmp_path, "jsonl")
     assert grown.delivered == 2
     latest = read_jsonl(tmp_path)[2:]
     assert {a["reason"] for a in latest} == {"larger amount"}
     assert {e["amount_usd"] for a in latest for e in a["loop"]["edges"] if e["from"] == "Acme Chips"} == {5e9}
 
-    load_records(clean_graph, two_way(2e9), embed=False)  # smaller again: not news
+    load_records(clean_graph, two_way(2e9))  # smaller again: not news
     assert export_alerts(clean_graph, tmp_path, "jsonl").due == 0
-    load_records(clean_graph, two_way(2e9, status="completed"), embed=False)
+    load_records(clean_graph, two_way(2e9, status="completed"))
     assert {a["reason"] for a in read_jsonl(tmp_path)[4:]} == set()  # not exported yet
     status = export_alerts(clean_graph, tmp_path / "alerts.csv")
     assert status.format == "csv" and status.delivered == 2
@@ -70,7 +70,7 @@ def test_each_loop_alerts_once_and_again_when_it_grows(clean_graph: Driver, tmp_
 
 
 def test_markdown_report_draws_each_loop(clean_graph: Driver, tmp_path: Path) -> None:
-    load_records(clean_graph, two_way(), embed=False)
+    load_records(clean_graph, two_way())
     summary = export_alerts(clean_graph, tmp_path / "report.md")
     report = (tmp_path / "report.md").read_text()
     pictures = sorted((tmp_path / "report-pictures").glob("*.svg"))
@@ -90,7 +90,7 @@ class Hook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status = hook.statuses.pop(0) if hook.statuses else 200
                 hook.received.append((status, body, self.headers["Idempotency-Key"]))
@@ -99,7 +99,7 @@ class Hook:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -124,7 +124,7 @@ def one_loop() -> list[DealRecord]:
 
 
 def test_webhook_retries_a_failure_and_delivers_once(clean_graph: Driver, hook: Hook) -> None:
-    load_records(clean_graph, one_loop(), embed=False)
+    load_records(clean_graph, one_loop())
     hook.statuses[:] = [500]
     summary = export_alerts(clean_graph, hook.url, backoff_s=0.01)
     assert (summary.delivered, summary.failed) == (1, 0)
@@ -139,7 +139,7 @@ def test_webhook_retries_a_failure_and_delivers_once(clean_graph: Driver, hook: 
 
 
 def test_failed_webhook_delivery_is_kept_and_sent_next_time(clean_graph: Driver, hook: Hook) -> None:
-    load_records(clean_graph, one_loop(), embed=False)
+    load_records(clean_graph, one_loop())
     hook.statuses[:] = [503, 503]
     failed = export_alerts(clean_graph, hook.url, retries=2, backoff_s=0.01)
     assert (failed.delivered, failed.failed) == (0, 1) and "HTTP 503" in failed.errors[0]
@@ -156,7 +156,7 @@ def test_failed_webhook_delivery_is_kept_and_sent_next_time(clean_graph: Driver,
 
 
 def test_unwritable_destination_keeps_the_alerts(clean_graph: Driver, tmp_path: Path) -> None:
-    load_records(clean_graph, one_loop(), embed=False)
+    load_records(clean_graph, one_loop())
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the alerts folder should be")
     with pytest.raises(DeliveryError, match="kept and written by the next export"):

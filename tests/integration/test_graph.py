@@ -11,16 +11,17 @@ import pytest
 from neo4j import Driver
 
 from extractors.evaluate import gold_document_path, load_gold
-from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from graph import writer
 from graph.driver import reset_graph
 from graph.loops import canonical_rotation, find_loops
 from graph.queries import run_query
-from ouroboros.errors import InputError
+from ouroboros.core.errors import InputError
+from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 
 pytestmark = pytest.mark.integration
 
-GOLD = Path(__file__).resolve().parents[3] / "shared" / "gold"
+# The repository's own corpus and gold: the suite never reads outside the checkout.
+GOLD = Path(__file__).resolve().parents[2] / "corpus"
 
 
 def gold_records() -> tuple[list[DealRecord], list[SourceDocument]]:
@@ -76,7 +77,9 @@ def test_gold_loops_are_found_once_each(clean_graph: Driver) -> None:
     records, documents = gold_records()
     summary = writer.load_records(clean_graph, records, documents)
     assert summary.documents == len(documents) and summary.deals > 40
-    expected = {tuple(loop) for loop in json.loads((GOLD / "loops.json").read_text())}
+    # The loops the gold flows form, computed independently of the graph (denied deals move no money).
+    gold_flows = [edge for r in records if r.status != "denied" for edge in r.flows()]
+    expected = {canonical_rotation(c) for c in nx.simple_cycles(nx.DiGraph(gold_flows), length_bound=6)}
     loops = find_loops(clean_graph)
     assert [loop.orgs for loop in loops if loop.orgs in expected] and len(loops) == len({lp.orgs for lp in loops})
     assert {loop.orgs for loop in loops} == expected
@@ -85,7 +88,7 @@ def test_gold_loops_are_found_once_each(clean_graph: Driver) -> None:
     assert [(e.source, e.target) for e in nvidia_openai_oracle.edges] == [
         ("NVIDIA", "OpenAI"), ("OpenAI", "Oracle"), ("Oracle", "NVIDIA")]
     first = nvidia_openai_oracle.edges[0]
-    assert first.amount_usd == 1e11 and {"d01.txt", "d11.txt", "insight_snippets.txt"} <= set(first.docs)
+    assert first.amount_usd == 1e11 and {"d01.txt", "d11.txt", "circular_deals_brief.txt"} <= set(first.docs)
     assert {"doc": "d01.txt", "text": ""} in first.evidence
     assert nvidia_openai_oracle.id == find_loops(clean_graph, company="Oracle")[0].id
 
@@ -144,7 +147,7 @@ def test_hostile_names_are_stored_and_matched_literally(clean_graph: Driver) -> 
              hardware_mandate=HardwareMandate(product="Chip'); DROP", vendor=d)),
         deal("h2.txt", d, c, kind="investment", amount=3e9, evidence=f"{d} backs {c}."),
     ]
-    writer.load_records(clean_graph, records, embed=False)
+    writer.load_records(clean_graph, records)
     assert {r["name"] for r in rows(clean_graph, "inspect_company_names")} == set(HOSTILE)
     assert rows(clean_graph, "inspect_product_names") == [{"name": "Chip'); DROP", "vendor": d}]
     # The mandate to use d's chip sends money a -> d, closing a -> d -> c -> a.
@@ -166,7 +169,7 @@ def test_denied_breaks_loops_in_talks_marks_them_tentative_mandates_close_them(c
         deal("x6.txt", "Gale", "Hive", amount=5e9, spend_back=SpendBack(payee="Isle", what="cloud")),
         deal("x7.txt", "Isle", "Gale", kind="purchase", amount=7e9),
     ]
-    writer.load_records(clean_graph, records, embed=False)
+    writer.load_records(clean_graph, records)
     loops = {loop.orgs: loop for loop in find_loops(clean_graph)}
     assert set(loops) == {("Cedar", "Dune"), ("Elm", "Fir"), ("Gale", "Hive", "Isle")}
     assert loops[("Cedar", "Dune")].tentative and not loops[("Elm", "Fir")].tentative
@@ -180,9 +183,9 @@ def test_denied_breaks_loops_in_talks_marks_them_tentative_mandates_close_them(c
 
 def test_reloading_a_document_replaces_its_deals(clean_graph: Driver) -> None:
     first = [deal("r.txt", "Acme", "Birch", amount=1e9), deal("r.txt", "Birch", "Acme", kind="purchase")]
-    writer.load_records(clean_graph, first, embed=False)
+    writer.load_records(clean_graph, first)
     assert orgs_of(clean_graph) == {("Acme", "Birch")}
-    writer.load_records(clean_graph, first[:1], [SourceDocument(doc="r.txt", text="t", source="r.txt")], embed=False)
+    writer.load_records(clean_graph, first[:1], [SourceDocument(doc="r.txt", text="t", source="r.txt")])
     assert orgs_of(clean_graph) == set()
     assert [(f["from"], f["to"]) for f in rows(clean_graph, "inspect_flows")] == [("Acme", "Birch")]
 
@@ -193,12 +196,13 @@ def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph:
         deal("e.txt", "Acme", "Birch", amount=3e9, evidence="Acme later added $3 billion more to Birch."),
         deal("e.txt", "Birch", "Acme", kind="purchase", evidence="Birch signed a cloud contract with Acme."),
     ]
-    writer.load_records(clean_graph, records)
+    from extractors.embeddings import embed_texts
+
+    writer.load_records(clean_graph, records, embed=embed_texts)
     assert rows(clean_graph, "inspect_deals_per_document") == [{"doc": "e.txt", "deals": 3}]
     flow = next(f["props"] for f in rows(clean_graph, "inspect_flows") if f["from"] == "Acme")
     assert flow["amount_usd"] == 3e9 and len(flow["deal_ids"]) == 2  # two deals, one walkable FLOW
     assert {r["dimensions"] for r in rows(clean_graph, "inspect_evidence_embedding_sizes")} == {384}
-    from extractors.embeddings import embed_texts
 
     (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
                       limit=1)
@@ -213,7 +217,7 @@ def test_loops_match_networkx_on_a_dense_random_graph(clean_graph: Driver) -> No
     names = [f"Co {i:02d}" for i in range(18)]
     pairs = {(a, b) for a, b in (rng.sample(names, 2) for _ in range(45))}
     records = [deal(f"r{i % 7}.txt", a, b, amount=float(i + 1) * 1e8) for i, (a, b) in enumerate(sorted(pairs))]
-    writer.load_records(clean_graph, records, embed=False)
+    writer.load_records(clean_graph, records)
     ours = find_loops(clean_graph, max_length=5)
     assert len(ours) == len({loop.orgs for loop in ours})
     assert {loop.orgs for loop in ours} == networkx_cycles(clean_graph, max_length=5)

@@ -18,14 +18,14 @@ from prefect.testing.utilities import prefect_test_harness
 
 import flows.ingest as ingest_module
 import graph.writer as writer_module
-from extractors.records import DealRecord
 from extractors.registry import register_extractor
 from flows.deploy import build_deployment, build_task_runner
-from flows.ingest import IngestSummary, ingest_flow
+from flows.ingest import IngestSummary, ingest_flow, run_flow
 from flows.sources import load_sources
 from flows.stages import cached_extractor
 from graph.driver import reset_graph
-from tests.fixtures.ingest.server import SITE, FixtureServer, site_server  # noqa: F401 (fixture)
+from ouroboros.core.records import DealRecord
+from tests.fixtures.ingest.server import SITE, FixtureServer
 
 UA = "Ouroboros Tests tests@ouroboros.example"
 LOOP = {"Lumora Systems", "Brightwater AI", "Quarry Peak Cloud"}
@@ -52,8 +52,7 @@ def prefect_api() -> Iterator[None]:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fetch tasks keep their retry policy, without the waits between attempts."""
-    for name in ("fetch_feed_task", "fetch_edgar_task"):
-        monkeypatch.setattr(ingest_module, name, getattr(ingest_module, name).with_options(retry_delay_seconds=0))
+    monkeypatch.setattr(ingest_module, "FETCH_RETRY_DELAYS", (0.0, 0.0))
 
 
 def write_sources(folder: Path, server: FixtureServer, feeds: list[str], *, edgar: bool = True) -> Path:
@@ -74,7 +73,7 @@ def write_sources(folder: Path, server: FixtureServer, feeds: list[str], *, edga
 
 
 def run(sources: Path, alerts: Path, **options: Any) -> IngestSummary:
-    return ingest_flow(sources=str(sources), alerts=str(alerts), **options)
+    return run_flow(sources=str(sources), alerts_to=str(alerts), alerts_format="jsonl", **options)
 
 
 def deals(driver: neo4j.Driver) -> set[tuple[str, str, str]]:
@@ -124,7 +123,7 @@ def test_end_to_end_then_a_second_run_is_a_no_op(
     # 4 article pages (one of them twice, via a tracking link), 3 filing documents, 1 file.
     assert (first.fetched, first.new, first.failed) == (9, 7, 0)
     assert first.duplicates == 2 and first.extracted == first.loaded == 7 and not first.problems
-    assert EXPECTED_DEALS <= deals(clean_graph)
+    assert deals(clean_graph) >= EXPECTED_DEALS
     docs = documents(clean_graph)
     original = site_server.url("articles/lumora-brightwater.html")
     copy = site_server.url("articles/wire-lumora-brightwater.html")
@@ -163,7 +162,7 @@ def test_a_broken_feed_does_not_stop_the_others(
     failed = {p.split(": ")[0] for p in summary.problems}
     assert failed == {site_server.url(f) for f in feeds[:3]}
     paths = site_server.paths()
-    assert paths.count("/error/feeds/news.rss") == 3  # a 500 is retried (retries=2 on the task)...
+    assert paths.count("/error/feeds/news.rss") == 3  # a 500 is retried (twice)...
     assert paths.count("/feeds/broken.xml") == 1  # ...malformed XML is not
     assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") in deals(clean_graph)
     assert ("Meridian Vale Capital", "Tarnwell Robotics", "investment") in deals(clean_graph)
@@ -240,7 +239,8 @@ def test_extraction_runs_on_a_dask_cluster(
     sources = write_sources(tmp_path, site_server, ["feeds/news.rss"], edgar=False)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0") as cluster:
         runner = build_task_runner("dask", cluster.scheduler_address)
-        summary = ingest_flow.with_options(task_runner=runner)(sources=str(sources), alerts=str(tmp_path / "a"))
+        summary = run_flow(flow=ingest_flow.with_options(task_runner=runner), sources=str(sources),
+                           alerts_to=str(tmp_path / "a"))
         with Client(cluster) as client:
             # The worker process holds the extractor it loaded for the documents it was sent.
             loaded = client.run(lambda: __import__("flows.stages").stages.cached_extractor.cache_info().currsize)
@@ -272,8 +272,59 @@ def test_the_ingest_command_reports_and_exits_1_when_a_source_failed(
     from ouroboros.cli import app
 
     sources = write_sources(tmp_path, site_server, ["feeds/broken.xml"], edgar=False)
-    result = CliRunner().invoke(app, ["ingest", "--sources", str(sources), "--alerts", str(tmp_path / "alerts")])
+    result = CliRunner().invoke(app, ["ingest", "--sources", str(sources), "--alerts-to", str(tmp_path / "alerts")])
     assert result.exit_code == 1, result.output
-    assert "skipped:" in result.output and site_server.url("feeds/broken.xml") in result.output
+    assert "source failed:" in result.output and site_server.url("feeds/broken.xml") in result.output
     assert "loaded" in result.output
     assert ("Meridian Vale Capital", "Tarnwell Robotics", "investment") in deals(clean_graph)
+
+
+def test_the_flow_run_tells_the_operator_what_failed(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path, fast_retries: None
+) -> None:
+    """Read back through Prefect's API: the final state, the task run names, the run's artifact."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    sources = write_sources(tmp_path, site_server, ["error/feeds/news.rss", "feeds/wire.atom"], edgar=False)
+    state = ingest_flow(sources=str(sources), alerts_to=str(tmp_path / "alerts"), return_state=True)
+    broken = site_server.url("error/feeds/news.rss")
+    assert state.is_failed() and broken in (state.message or "")
+    summary = state.result(raise_on_failure=False)
+    assert isinstance(summary, IngestSummary) and summary.loaded == 4  # what could be loaded is loaded
+    assert ("Meridian Vale Capital", "Tarnwell Robotics", "investment") in deals(clean_graph)
+
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        artifacts = client.read_artifacts()
+    names = {run.name for run in task_runs}
+    article = site_server.url("articles/tarnwell-quarry.html")
+    assert f"extract {article}" in names and f"fetch feed {broken}" in names
+    assert not any(name.startswith("extract_task-") for name in names)
+    ours = [a for a in artifacts if a.flow_run_id == flow_run_id]
+    assert len(ours) == 1 and ours[0].key == "ouroboros-ingest"
+    assert "| loaded | 4 |" in str(ours[0].data) and broken in str(ours[0].data)
+
+
+def test_run_and_ingest_of_one_folder_give_the_same_graph_and_loops(
+    clean_graph: neo4j.Driver, tmp_path: Path
+) -> None:
+    """``ouroboros run`` is the ingestion flow over one folder: same normalising, dedupe, graph, scores."""
+    from ouroboros.commands.run import SHIPPED_CORPUS
+
+    folder = SHIPPED_CORPUS / "docs"
+    by_run = run_flow(folder=str(folder), alerts_to=str(tmp_path / "alerts"))
+    graph_by_run = snapshot(clean_graph)
+    reset_graph(clean_graph)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"folders": [{"path": str(folder)}]}), encoding="utf-8")
+    by_ingest = run_flow(sources=str(sources), alerts_to=str(tmp_path / "alerts"))
+    assert by_run.loops > 0 and by_run.loaded > 20
+    assert snapshot(clean_graph) == graph_by_run
+    assert [(line.chain, line.score) for line in by_ingest.loop_lines] == [
+        (line.chain, line.score) for line in by_run.loop_lines
+    ]
+    # A second `run` of the same folder reads the state the first left: nothing is extracted again.
+    again = run_flow(folder=str(folder), alerts_to=str(tmp_path / "alerts"))
+    assert (again.new, again.extracted, again.alerts) == (0, 0, 0)

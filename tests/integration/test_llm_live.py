@@ -19,7 +19,7 @@ import pytest
 from extractors.llm import LLMExtractor, RetryPolicy
 from extractors.llm_grounding import find_evidence
 from extractors.resolve import CompanyResolver
-from ouroboros.settings import get_settings
+from ouroboros.core.settings import get_settings
 
 pytestmark = [
     pytest.mark.integration,

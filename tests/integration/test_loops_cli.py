@@ -11,9 +11,9 @@ import pytest
 from neo4j import Driver
 from typer.testing import CliRunner
 
-from extractors.records import DealRecord, SpendBack
 from graph.writer import load_records
 from ouroboros.cli import app
+from ouroboros.core.records import DealRecord, SpendBack
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def loaded(driver: Driver) -> None:
                    spend_back=SpendBack(payee="Oracle", what="compute")),
         DealRecord(doc="c2.txt", kind="purchase", investor="Oracle", recipient="NVIDIA", amount_usd=4e10,
                    amount_text="$40 billion", status="in_talks", evidence="Oracle is in talks to buy $40 billion of chips."),
-    ], embed=False)
+    ])
 
 
 def test_loops_command_prints_json_csv_and_table(clean_graph: Driver) -> None:

@@ -18,8 +18,8 @@ from neo4j.exceptions import AuthError
 
 from graph.driver import get_driver
 from graph.server import LocalNeo4j, free_ports, port_in_use
-from ouroboros.errors import ConfigError, ServerError
-from ouroboros.settings import Settings, get_settings
+from ouroboros.core.errors import ConfigError, ServerError
+from ouroboros.core.settings import Settings, get_settings
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,9 +47,11 @@ def test_connects_with_the_recorded_password(neo4j_server: LocalNeo4j) -> None:
 
 def test_a_wrong_password_is_refused(neo4j_server: LocalNeo4j) -> None:
     # Two failed logins at most: a third in a row would lock the user for the rest of the session.
-    with neo4j.GraphDatabase.driver(neo4j_server.bolt_uri, auth=("neo4j", "not-the-password")) as driver:
-        with pytest.raises(AuthError):
-            driver.verify_connectivity()
+    with (
+        neo4j.GraphDatabase.driver(neo4j_server.bolt_uri, auth=("neo4j", "not-the-password")) as driver,
+        pytest.raises(AuthError),
+    ):
+        driver.verify_connectivity()
     remote = Settings(NEO4J_URI=neo4j_server.bolt_uri, NEO4J_PASSWORD="still-not-it", OUROBOROS_HOME=neo4j_server.home)
     with pytest.raises(ConfigError, match="NEO4J_USER / NEO4J_PASSWORD"):
         get_driver(remote)

@@ -10,12 +10,21 @@ import shutil
 import pytest
 
 from graph.alerts import (
-    Alert, alert_state, change_reason, channel_of, draw_loop_svg, due_alerts, render_csv, render_jsonl,
-    render_markdown, resolve_format, slack_payload,
+    Alert,
+    alert_state,
+    change_reason,
+    channel_of,
+    draw_loop_svg,
+    due_alerts,
+    render_csv,
+    render_jsonl,
+    render_markdown,
+    resolve_format,
+    slack_payload,
 )
 from graph.loops import Loop, LoopEdge
-from graph.model import stable_hash
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.ids import stable_hash
 
 
 def make_loop(amount: float | None = 1e11, statuses: tuple[str, ...] = ("announced",), kind: str = "investment",
@@ -53,14 +62,14 @@ def test_due_alerts_skip_sent_and_retry_pending() -> None:
 
 def test_formats_and_channels() -> None:
     assert resolve_format("/tmp/a.csv", None) == "csv"
-    assert resolve_format("/tmp/folder", None) == "jsonl"
+    assert resolve_format("/tmp/folder", None) == "md"
     assert resolve_format("https://hooks.example/x", "md") == "md"
     with pytest.raises(ConfigError):
         resolve_format("/tmp/a.csv", "md")
     with pytest.raises(ConfigError):
         resolve_format("/tmp/a", "xml")
     secret = "https://hooks.example/services/T000/B000/secret"
-    assert "secret" not in channel_of(secret, "jsonl")
+    assert "secret" not in channel_of(secret)
 
 
 def alert(loop: Loop | None = None) -> Alert:

@@ -13,8 +13,8 @@ from tenacity import wait_none
 from extractors.ensemble import EnsembleExtractor, merge
 from extractors.llm import LLMExtractor, RetryPolicy
 from extractors.pipeline import Passage
-from extractors.records import DealRecord, SpendBack
 from extractors.resolve import CompanyResolver
+from ouroboros.core.records import DealRecord, SpendBack
 
 TEXT = (
     "NVIDIA will invest up to $100 billion in OpenAI. "

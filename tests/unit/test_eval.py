@@ -9,8 +9,8 @@ import networkx as nx
 import pytest
 
 from extractors.evaluate import GoldDocument, evaluate_gold_dir, score_document
-from extractors.records import DealRecord, SpendBack
 from extractors.spacy_extractor import SpacyExtractor
+from ouroboros.core.records import DealRecord, SpendBack
 
 SHARED_GOLD = Path(__file__).resolve().parents[2] / ".." / "shared" / "gold"
 DEV_FLOW_F1_FLOOR = 0.90

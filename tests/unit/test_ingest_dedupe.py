@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from extractors.records import SourceDocument
 from flows.dedupe import KnownDocument, deduplicate, embed, facts, same_facts
 from flows.fetch import html_to_text
 from flows.normalize import canonical_url, normalize_document, normalize_text
+from ouroboros.core.records import SourceDocument
 from tests.fixtures.ingest.server import SITE
 
 

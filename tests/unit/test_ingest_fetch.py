@@ -6,8 +6,8 @@ import pytest
 
 from flows.fetch import RateLimiter, SourceUnavailable, fetch_edgar, fetch_feed, make_client
 from flows.sources import EdgarSource
-from ouroboros.errors import InputError
-from tests.fixtures.ingest.server import FixtureServer, site_server  # noqa: F401 (fixture)
+from ouroboros.core.errors import InputError
+from tests.fixtures.ingest.server import FixtureServer
 
 UA = "Ouroboros Tests tests@ouroboros.example"
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from extractors.records import DealRecord, SourceDocument
 from extractors.registry import register_extractor
 from flows import stages
 from flows.dedupe import KnownDocument
 from flows.deploy import build_deployment, build_task_runner
 from flows.ingest import extract_task
-from flows.progress import IngestProgress
+from flows.progress import IngestProgress, listening
 from flows.sources import Schedule
-from ouroboros.errors import ConfigError, ExtractionError
+from ouroboros.core.errors import ConfigError, ExtractionError
+from ouroboros.core.records import DealRecord, SourceDocument
 
 
 @register_extractor("test-ingest-toy")
@@ -88,26 +88,40 @@ def test_deployment_takes_the_schedule_of_the_sources_file(tmp_path: Path) -> No
     (schedule,) = cron.schedules
     assert schedule.schedule.cron == "15 */6 * * *"
     assert cron.parameters == {"sources": str(sources.resolve()), "extractor": "spacy"}
+    assert cron.concurrency_limit == 1  # one loader at a time
     every = build_deployment(Schedule(interval=timedelta(hours=2)), sources)
     assert every.schedules[0].schedule.interval == timedelta(hours=2)
 
 
-def test_progress_counts_and_logs(caplog: pytest.LogCaptureFixture) -> None:
+def test_progress_counts_logs_and_tells_the_listener(caplog: pytest.LogCaptureFixture) -> None:
+    heard: list[tuple[str, str, int]] = []
+
+    class Listener:
+        def expect(self, stage: str, total: int) -> None:
+            heard.append(("expect", stage, total))
+
+        def advance(self, stage: str, count: int) -> None:
+            heard.append(("advance", stage, count))
+
     logger = logging.getLogger("test.ingest.progress")
-    with caplog.at_level(logging.INFO, logger.name), IngestProgress(logger) as progress:
+    with caplog.at_level(logging.INFO, logger.name), listening(Listener()):
+        progress = IngestProgress(logger)
         progress.expect("fetched", 3)
         progress.advance("fetched", 3)
         progress.advance("extracted")
         progress.log("fetched", "1 problem")
     assert progress.counts == {"fetched": 3, "extracted": 1, "loaded": 0}
+    assert heard == [("expect", "fetched", 3), ("advance", "fetched", 3), ("advance", "extracted", 1)]
     assert "documents fetched: 3 (1 problem)" in caplog.text
+    IngestProgress(logger).advance("loaded")  # outside the block nobody listens: nothing breaks
+    assert len(heard) == 3
 
 
 def test_flow_stops_on_extractor_configuration_before_touching_documents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows.ingest import ingest_flow
-    from ouroboros.settings import get_settings
+    from ouroboros.core.settings import get_settings
 
     monkeypatch.delenv("OUROBOROS_LLM", raising=False)
     monkeypatch.setenv("OUROBOROS_HOME", str(tmp_path / "home"))

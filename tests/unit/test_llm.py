@@ -18,10 +18,10 @@ from tenacity import wait_none
 
 from extractors.llm import LLMExtractor, RetryPolicy, load_chat_model
 from extractors.pipeline import Passage
-from extractors.records import DealRecord
 from extractors.resolve import CompanyResolver
-from ouroboros.errors import ConfigError
-from ouroboros.settings import get_settings
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.records import DealRecord
+from ouroboros.core.settings import get_settings
 
 DOC = (
     "NVIDIA to put money into OpenAI\n\n"
@@ -74,7 +74,7 @@ class ToolCallingFakeChatModel(GenericFakeChatModel):
     """GenericFakeChatModel that accepts bound tools, so ``with_structured_output`` takes the
     tool-calling path real providers take; the scripted AIMessages carry the tool calls."""
 
-    def bind_tools(self, tools, *, tool_choice=None, **kwargs):  # noqa: ANN001, ANN201
+    def bind_tools(self, tools, *, tool_choice=None, **kwargs):
         return self
 
 

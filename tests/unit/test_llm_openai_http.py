@@ -18,12 +18,12 @@ from tenacity import wait_none
 
 pytest.importorskip("langchain_openai", reason="langchain-openai (the 'openai' extra) is not installed")
 
-from extractors.llm import LLMExtractor, RetryPolicy  # noqa: E402
-from extractors.pipeline import Passage  # noqa: E402
-from extractors.records import DealRecord  # noqa: E402
-from extractors.resolve import CompanyResolver  # noqa: E402
-from ouroboros.errors import ConfigError  # noqa: E402
-from ouroboros.settings import get_settings  # noqa: E402
+from extractors.llm import LLMExtractor, RetryPolicy
+from extractors.pipeline import Passage
+from extractors.resolve import CompanyResolver
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.records import DealRecord
+from ouroboros.core.settings import get_settings
 
 TEXT = "Oracle reportedly committed roughly $40 billion to buy NVIDIA chips."
 DEAL = {"kind": "purchase", "investor": "Oracle", "recipient": "NVIDIA", "amount_text": "roughly $40 billion",
@@ -50,7 +50,7 @@ class Scripted(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Scripted
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
         status, answer = self.server.script.pop(0)

@@ -8,7 +8,7 @@ import pytest
 
 from extractors import llm_prompt
 from extractors.llm_prompt import available_prompts, load_prompt
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from datetime import date
 
 import networkx as nx
 
-from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from graph.loops import Loop, LoopEdge, canonical_rotation, loops_to_csv, score_loop
-from graph.writer import aggregate_flow, batches, component_ids, format_usd, record_pairs
+from graph.writer import aggregate_flow, batches, component_ids, record_pairs
+from ouroboros.core.formatting import format_usd
+from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 
 
 def leg(status: str = "announced", amount: float | None = None, doc: str = "d1", deal: str = "x",

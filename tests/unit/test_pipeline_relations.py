@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from extractors.pipeline import deal_passages, get_nlp
-from extractors.records import DealRecord
 from extractors.spacy_extractor import SpacyExtractor
+from ouroboros.core.records import DealRecord
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from graph import model
 from graph.queries import CYPHER_DIR, get_query, load_queries, parse_cypher
-from ouroboros.errors import GraphError
+from ouroboros.core.errors import GraphError
 
 
 def test_every_statement_loads_with_matching_parameters() -> None:

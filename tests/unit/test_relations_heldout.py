@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.records import DealRecord
 from extractors.spacy_extractor import SpacyExtractor
+from ouroboros.core.records import DealRecord
 
 
 @pytest.fixture(scope="module")

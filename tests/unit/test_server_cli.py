@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ouroboros.cli import app
-from ouroboros.errors import ConfigError
-from ouroboros.settings import get_settings
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.settings import get_settings
 
 
 @pytest.fixture

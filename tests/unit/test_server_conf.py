@@ -22,8 +22,8 @@ from graph.server import (
     render_conf,
     write_private,
 )
-from ouroboros.errors import ConfigError, ServerError
-from ouroboros.settings import Settings
+from ouroboros.core.errors import ConfigError, ServerError
+from ouroboros.core.settings import Settings
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ouroboros.settings import Settings
+from ouroboros.core.settings import Settings
 
 
 def test_home_ignores_the_shell_home_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

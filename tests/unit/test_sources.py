@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flows.sources import load_sources
-from ouroboros.errors import ConfigError
+from ouroboros.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -43,3 +43,9 @@ class DeliveryError(OuroborosError):
     """An alert could not be delivered (it is kept and retried next time)."""
 
     exit_code = 7
+
+
+class BusyError(OuroborosError):
+    """Another run holds this home's writer lock."""
+
+    exit_code = 8

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     cache: Path = Field(default=Path("~/.cache/ouroboros"), alias="OUROBOROS_CACHE")
     llm: str | None = Field(default=None, alias="OUROBOROS_LLM")
     llm_base_url: str | None = Field(default=None, alias="OUROBOROS_LLM_BASE_URL")
+    # How long a run waits for another run on the same home to release the writer lock.
+    lock_wait_s: float = Field(default=300.0, ge=0, alias="OUROBOROS_LOCK_WAIT")
 
     @property
     def home_dir(self) -> Path:

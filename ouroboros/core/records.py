@@ -9,7 +9,9 @@ import hashlib
 import json
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ouroboros.core.names import clean_text, normalize_name
 
 DealKind = Literal["investment", "purchase", "warrant", "backstop", "loan", "stake_sale"]
 DealStatus = Literal["announced", "completed", "in_talks", "reported", "denied", "ended"]
@@ -27,6 +29,11 @@ class SpendBack(BaseModel):
     what: str | None = None
     amount_usd: float | None = None
 
+    @field_validator("payee")
+    @classmethod
+    def _normalise_names(cls, value: str) -> str:
+        return normalize_name(value)
+
 
 class HardwareMandate(BaseModel):
     """A requirement to use named hardware, owned by ``vendor``."""
@@ -35,6 +42,11 @@ class HardwareMandate(BaseModel):
 
     product: str
     vendor: str
+
+    @field_validator("product", "vendor")
+    @classmethod
+    def _normalise_names(cls, value: str) -> str:
+        return normalize_name(value)
 
 
 class DealRecord(BaseModel):
@@ -54,6 +66,18 @@ class DealRecord(BaseModel):
     evidence: str = ""
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     extractor: str = Field(default="spacy", exclude=True)
+
+    # Every name is NFKC-normalised, free of control characters and bounded (ouroboros.core.names),
+    # so no extractor can hand the graph or graphviz a name they cannot hold.
+    @field_validator("investor", "recipient")
+    @classmethod
+    def _normalise_names(cls, value: str) -> str:
+        return normalize_name(value)
+
+    @field_validator("evidence")
+    @classmethod
+    def _clean_evidence(cls, value: str) -> str:
+        return clean_text(value)
 
     @property
     def deal_id(self) -> str:
