@@ -88,7 +88,13 @@ def _expand(paths: Iterable[Path | str]) -> tuple[list[Path], list[DocumentProbl
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
+            try:
+                children = sorted(path.rglob("*"))
+            except OSError as e:  # a subfolder we may not list: say so, keep the rest of the paths
+                problems.append(DocumentProblem(path=str(e.filename or path), kind="unreadable",
+                                                message=f"cannot be listed ({e.strerror or e}); check its permissions"))
+                continue
+            for child in children:
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
                 if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED:
                     files.append(child)

@@ -129,13 +129,15 @@ def read_folders_task(paths: list[Path]) -> tuple[list[SourceDocument], list[fet
     return fetch.fetch_folders(paths)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+# The tasks that talk to Neo4j have no retries of their own: the driver retries transient errors
+# within its bounded retry time (graph.driver), so a dead server is reported in seconds (exit 4).
+@task(cache_policy=NO_CACHE)
 def read_state_task(driver: Any) -> list[KnownDocument]:
     """What the graph remembers of each document."""
     return stages.read_known(driver)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)
 def read_pending_task(driver: Any, max_attempts: int) -> list[SourceDocument]:
     """Documents an earlier run did not finish."""
     return stages.read_pending(driver, max_attempts)
@@ -147,7 +149,7 @@ def normalise_task(fetched: list[SourceDocument], pending: list[SourceDocument])
     return stages.gather(fetched, pending)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)
 def deduplicate_task(
     driver: Any, documents: list[SourceDocument], known: list[KnownDocument], threshold: float, max_attempts: int
 ) -> DedupeResult:
@@ -165,7 +167,7 @@ def extract_task(extractor: str, document: SourceDocument) -> stages.Extraction:
     return extraction
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)
 def record_extracted_task(
     driver: Any, extractions: list[stages.Extraction], failures: list[stages.Failure]
 ) -> None:
@@ -173,7 +175,7 @@ def record_extracted_task(
     stages.record_extracted(driver, extractions, failures)
 
 
-@task(task_run_name="load {batch_name}", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(task_run_name="load {batch_name}", cache_policy=NO_CACHE)
 def load_task(
     driver: Any, extractions: list[stages.Extraction], documents: list[SourceDocument], batch_name: str
 ) -> int:
@@ -181,13 +183,13 @@ def load_task(
     return stages.load_documents(driver, extractions, documents)
 
 
-@task(task_run_name="detect loops", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(task_run_name="detect loops", cache_policy=NO_CACHE)
 def detect_loops_task(driver: Any, max_length: int) -> list[Any]:
     """Every loop the graph holds now."""
     return find_loops(driver, max_length=max_length)
 
 
-@task(task_run_name="alert to {destination}", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(task_run_name="alert to {destination}", cache_policy=NO_CACHE)
 def alert_task(driver: Any, loops: list[Any], destination: str | None, fmt: str | None) -> ExportSummary:
     """Export the loops that are new or changed since the last alert."""
     return export_alerts(driver, destination, fmt, loops=loops)

@@ -124,6 +124,13 @@ def load_sources(path: Path) -> SourcesConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"sources file {path} not found; copy sources.example.yaml and edit it") from None
+    except UnicodeDecodeError as e:
+        hint = " (it looks like UTF-16)" if e.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(
+            f"sources file {path} is not UTF-8{hint}; convert it, e.g. iconv -f UTF-16 -t UTF-8 {path} > sources.yaml"
+        ) from e
+    except OSError as e:
+        raise ConfigError(f"sources file {path} cannot be read ({e.strerror or e}); check its permissions") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"sources file {path} is not valid YAML ({e}); fix the syntax") from e
     return parse_sources(raw if raw is not None else {}, path)

@@ -6,22 +6,27 @@ takes what it needs as arguments (an open driver, documents, records) so tests c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from neo4j import Driver
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from pydantic import BaseModel, ConfigDict
 
 from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
 from flows.normalize import normalize_document
 from graph.queries import run_query
 from graph.writer import load_records
-from ouroboros.core.errors import ExtractionError, GraphError
+from ouroboros.core.errors import ExtractionError, GraphError, ServerError
 from ouroboros.core.formatting import now_iso
+from ouroboros.core.names import lookalike_of
 from ouroboros.core.records import DealRecord, Extractor, SourceDocument
+
+
+log = logging.getLogger(__name__)
 
 
 class Extraction(BaseModel):
@@ -46,7 +51,9 @@ def _read(driver: Driver, name: str, **params: object) -> list[dict[str, object]
     try:
         with driver.session() as session:
             return run_query(session, name, **params).data()
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise _server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"reading ingestion state ({name}) failed: {e}; check `ouroboros neo4j status`") from e
 
 
@@ -54,8 +61,18 @@ def _write(driver: Driver, name: str, **params: object) -> None:
     try:
         with driver.session() as session:
             session.execute_write(lambda tx: run_query(tx, name, **params).consume())
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise _server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"recording ingestion state ({name}) failed: {e}; rerun: nothing is lost") from e
+
+
+def _server_gone(error: Exception) -> ServerError:
+    """Neo4j went away mid-run: a server problem (exit 4), and what was committed stays."""
+    return ServerError(
+        f"Neo4j stopped answering ({error}); what was loaded before is kept. Check `ouroboros neo4j status`, "
+        "start it again (`ouroboros neo4j start`) and rerun: the run picks up where it stopped"
+    )
 
 
 def read_known(driver: Driver) -> list[KnownDocument]:
@@ -156,7 +173,22 @@ def extract_document(extractor: str, document: SourceDocument) -> Extraction:
         raise
     except Exception as e:  # an extractor bug must not lose the document: it is recorded as failed
         raise ExtractionError(f"extractor {extractor!r} failed on {document.doc}: {e!r}") from e
+    flag_lookalikes(records)
     return Extraction(doc=document.doc, records=list(records))
+
+
+def flag_lookalikes(records: Sequence[DealRecord]) -> None:
+    """Warn about names that mix scripts to imitate a Latin name ("Microsоft" with a Cyrillic o).
+
+    They stay separate companies (merging would hide a forgery, and some are real names), but the
+    operator is told which document to check.
+    """
+    for record in records:
+        for name in dict.fromkeys((record.investor, record.recipient)):
+            twin = lookalike_of(name)
+            if twin is not None:
+                log.warning("%s: company name %r mixes scripts and looks like %r; kept apart from it, "
+                            "check the source", record.doc, name, twin)
 
 
 def record_extracted(driver: Driver, extractions: Sequence[Extraction], failures: Sequence[Failure]) -> None:

@@ -26,7 +26,8 @@ def normalize_name(value: str) -> str:
         ValueError: the name is longer than ``MAX_NAME_CHARS``.
     """
     text = unicodedata.normalize("NFKC", value)
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    # Tabs and line breaks separate words; other control and invisible format characters go.
+    text = "".join(ch for ch in text if ch.isspace() or not unicodedata.category(ch).startswith("C"))
     text = " ".join(text.split())
     if len(text) > MAX_NAME_CHARS:
         raise ValueError(

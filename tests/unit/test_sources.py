@@ -78,3 +78,16 @@ def test_broken_yaml_and_missing_file(tmp_path: Path) -> None:
         load_sources(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_sources(write(tmp_path, "- a\n- b\n"))
+
+
+def test_a_utf16_or_empty_sources_file_is_a_clear_error(tmp_path: Path) -> None:
+    from flows.ingest import sources_for
+
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_text("folders: [{path: .}]\n", encoding="utf-16")
+    with pytest.raises(ConfigError, match="not UTF-8 .it looks like UTF-16.*iconv"):
+        load_sources(utf16)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError, match="lists no folders, feeds or edgar"):
+        sources_for(str(empty), None)
