@@ -25,7 +25,6 @@ from ouroboros.core.formatting import now_iso
 from ouroboros.core.names import lookalike_of
 from ouroboros.core.records import DealRecord, Extractor, SourceDocument
 
-
 log = logging.getLogger(__name__)
 
 

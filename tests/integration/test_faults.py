@@ -113,9 +113,11 @@ def test_two_runs_on_one_home_deliver_each_alert_once(neo4j_server: LocalNeo4j, 
 def test_an_auth_lockout_is_ridden_out_or_named(neo4j_server: LocalNeo4j) -> None:
     """Row 8: three wrong passwords lock Neo4j's logins for seconds; the next command waits it out."""
     for attempt in range(3):
-        with neo4j.GraphDatabase.driver(neo4j_server.bolt_uri, auth=("neo4j", f"wrong-{attempt}")) as wrong:
-            with pytest.raises(neo4j.exceptions.Neo4jError):
-                wrong.verify_connectivity()
+        with (
+            neo4j.GraphDatabase.driver(neo4j_server.bolt_uri, auth=("neo4j", f"wrong-{attempt}")) as wrong,
+            pytest.raises(neo4j.exceptions.Neo4jError),
+        ):
+            wrong.verify_connectivity()
     started = time.monotonic()
     try:
         with get_driver(start_local=False) as driver:
