@@ -2,8 +2,10 @@
 // runs are incremental and nothing is lost. Properties of (:Document) beside the writer's:
 // canonical_url, state ('fetched' | 'extracted' | 'loaded' | 'failed'), attempts, error,
 // sources (every canonical URL that carried this text), embedding (all-MiniLM-L6-v2 of the text)
-// and facts (its numbers and capitalised names), both for near-duplicates, text (kept only until the document is loaded, so a failed one is retried
-// even when its source is gone), fetched_at, loaded_at. graph/model.py declares them.
+// and facts (its numbers and capitalised names), both for near-duplicates, text (kept only until the
+// document is loaded, so a failed one is retried even when its source is gone), fetched_at, loaded_at,
+// and the provenance an analyst cites: url, title, outlet, published, date_basis, form, filer.
+// graph/model.py declares them.
 
 // name: ingest_known_documents
 // Every document the graph holds; one loaded by `ouroboros run` (no state) counts as loaded.
@@ -24,13 +26,15 @@ RETURN d.id AS id, d.embedding AS embedding, coalesce(d.facts, []) AS facts
 MATCH (d:Document)
 WHERE d.state IN ['fetched', 'extracted', 'failed'] AND coalesce(d.attempts, 0) < $max_attempts
   AND d.text IS NOT NULL
-RETURN d.id AS id, d.text AS text, d.source AS source, d.title AS title, d.published AS published
+RETURN d.id AS id, d.text AS text, d.source AS source, d.title AS title, d.published AS published,
+       d.url AS url, d.outlet AS outlet, d.date_basis AS date_basis, d.form AS form, d.filer AS filer
 
 // name: ingest_mark_fetched
 // params: rows, now
 UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
 SET d.source = row.source, d.title = row.title, d.published = row.published,
+    d.url = row.url, d.outlet = row.outlet, d.date_basis = row.date_basis, d.form = row.form, d.filer = row.filer,
     d.content_hash = row.content_hash, d.canonical_url = row.canonical_url, d.text = row.text,
     d.embedding = row.embedding, d.facts = row.facts, d.state = 'fetched', d.fetched_at = $now,
     d.attempts = coalesce(d.attempts, 0),

@@ -30,11 +30,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict
 
+from ouroboros.core.dates import absolute_url, iso_date
 from ouroboros.core.records import SourceDocument
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -46,7 +49,7 @@ _ENGLISH = {"the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "on"
             "its", "at", "from", "will", "has", "be", "are", "said", "an", "this", "which", "or", "have"}
 _WORD_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 
-ProblemKind = Literal["missing", "unreadable", "too_large", "binary", "encoding", "empty", "not_english",
+ProblemKind = Literal["missing", "unreadable", "too_large", "binary", "encoding", "empty", "not_english", "bad_front_matter",
                       "bad_json", "unsupported"]
 
 
@@ -131,17 +134,61 @@ def _decode(data: bytes) -> str:
                                 "iconv -f WINDOWS-1252 -t UTF-8") from e
 
 
-def _from_html(raw: str, path: Path) -> tuple[str, str | None, str | None]:
+def _from_html(raw: str, path: Path) -> tuple[str, dict[str, Any]]:
     import trafilatura
 
     text = trafilatura.extract(raw, include_comments=False, include_tables=True, favor_recall=True) or ""
     metadata = trafilatura.extract_metadata(raw)
-    title = metadata.title if metadata is not None else None
-    published = metadata.date if metadata is not None else None
-    return text, title, published
+    if metadata is None:
+        return text, {}
+    found = {"title": metadata.title, "published": metadata.date, "outlet": metadata.sitename, "url": metadata.url}
+    if metadata.date:
+        found["date_basis"] = "page"
+    return text, found
 
 
-def _from_json(raw: str, path: Path) -> list[tuple[str, str | None, str | None, str | None]]:
+# An optional block at the top of a text file says where the text was published:
+#   ---
+#   url: https://example.com/news/story
+#   title: Acme invests in Birch
+#   outlet: Example News
+#   date: 2025-09-22
+#   ---
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<block>.*?)\n---[ \t]*\n", re.DOTALL)
+FRONT_MATTER_KEYS = frozenset({"url", "title", "outlet", "date", "published", "form", "filer"})
+
+
+def split_front_matter(raw: str) -> tuple[dict[str, Any], str]:
+    """The front-matter fields of a text file and the text after them (``{}`` and ``raw`` without one).
+
+    Raises ``_Skip`` for a block that is not a YAML mapping of the known keys.
+    """
+    match = _FRONT_MATTER.match(raw)
+    if match is None:
+        return {}, raw
+    try:
+        fields = yaml.safe_load(match["block"])
+    except yaml.YAMLError as e:
+        raise _Skip("bad_front_matter", f"has a front-matter block that is not valid YAML ({e}); fix or remove it") from e
+    if not isinstance(fields, dict) or not set(fields) <= FRONT_MATTER_KEYS:
+        unknown = sorted(set(fields) - FRONT_MATTER_KEYS) if isinstance(fields, dict) else []
+        raise _Skip("bad_front_matter", f"has a front-matter block with unknown keys {unknown}; "
+                                        f"use only {', '.join(sorted(FRONT_MATTER_KEYS))}")
+    if "date" in fields:
+        fields["published"] = fields.pop("date")
+    fields = {key: value for key, value in fields.items() if value is not None}
+    if "published" in fields:
+        fields["date_basis"] = "stated"
+    return fields, raw[match.end():]
+
+
+def _file_date(path: Path) -> dict[str, Any]:
+    """The file's modification day, marked as such: the fallback when nothing states a date."""
+    modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).date().isoformat()
+    return {"published": modified, "date_basis": "file_modified"}
+
+
+def _from_json(raw: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
@@ -154,7 +201,10 @@ def _from_json(raw: str, path: Path) -> list[tuple[str, str | None, str | None, 
         text = item.get("text") or item.get("body")
         if not isinstance(text, str):
             raise _Skip("bad_json", 'has no "text" or "body" string; add the article text under "text"')
-        out.append((text, item.get("title"), item.get("url"), item.get("published")))
+        fields = {key: item.get(key) for key in ("title", "url", "outlet", "published") if item.get(key) is not None}
+        if "published" in fields:
+            fields["date_basis"] = "stated"
+        out.append((text, fields))
     return out
 
 
@@ -176,17 +226,23 @@ def read_document(path: Path, doc_id: str | None = None) -> list[SourceDocument]
     raw = _decode(_read_bytes(path))
     doc_id = doc_id or path.name
     if suffix in TEXT_SUFFIXES:
-        return [SourceDocument(doc=doc_id, text=_check(raw), source=str(path))]
+        fields, text = split_front_matter(raw.replace("\r\n", "\n"))
+        return [_document(doc_id, text, path, fields)]
     if suffix in HTML_SUFFIXES:
-        text, title, published = _from_html(raw, path)
-        return [SourceDocument(doc=doc_id, text=_check(text), source=str(path), title=title, published=published)]
+        text, fields = _from_html(raw, path)
+        return [_document(doc_id, text, path, fields)]
     items = _from_json(raw, path)
-    documents = []
-    for number, (text, title, url, published) in enumerate(items, start=1):
-        item_id = doc_id if len(items) == 1 else f"{doc_id}#{number}"
-        documents.append(SourceDocument(doc=item_id, text=_check(text), source=url or str(path),
-                                        title=title, published=published))
-    return documents
+    return [
+        _document(doc_id if len(items) == 1 else f"{doc_id}#{number}", text, path, fields)
+        for number, (text, fields) in enumerate(items, start=1)
+    ]
+
+
+def _document(doc_id: str, text: str, path: Path, fields: dict[str, Any]) -> SourceDocument:
+    """A document of ``path`` with what its file says of its publication, else the file's date."""
+    dated = fields if iso_date(fields.get("published")) else {**fields, **_file_date(path)}
+    # A stated URL is where the text really comes from (and lets dedupe see syndicated copies).
+    return SourceDocument(doc=doc_id, text=_check(text), source=absolute_url(fields.get("url")) or str(path), **dated)
 
 
 def read_documents(paths: Iterable[Path | str]) -> tuple[list[SourceDocument], list[DocumentProblem]]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXException
 
 import feedparser
@@ -151,6 +151,7 @@ def fetch_feed(
         raise InputError(f"feed {url} is not well-formed RSS/Atom ({feed.bozo_exception}); skipped this run")
     documents: list[SourceDocument] = []
     problems: list[FetchProblem] = []
+    outlet = feed.feed.get("title")
     for entry in feed.entries:
         link = entry.get("link")
         if not link:
@@ -169,10 +170,29 @@ def fetch_feed(
         if not text:
             problems.append(FetchProblem(link, "page has no readable text"))
             continue
-        documents.append(
-            SourceDocument(doc=canonical, text=text, source=link, title=entry.get("title"), published=_published(entry))
-        )
+        page_meta = page_metadata(page.text)
+        published, basis = _published(entry), "feed"
+        if published is None:  # the feed gave no date: the page may
+            published, basis = page_meta.get("published"), "page"
+        documents.append(SourceDocument(
+            doc=canonical, text=text, source=link, url=link,
+            title=entry.get("title") or page_meta.get("title"),
+            outlet=page_meta.get("outlet") or outlet or urlsplit(link).hostname,
+            published=published, date_basis=basis if published else None,
+        ))
     return documents, problems
+
+
+def page_metadata(html: str) -> dict[str, str]:
+    """Title, site name and publication date a web page declares about itself (trafilatura)."""
+    try:
+        metadata = trafilatura.extract_metadata(html)
+    except Exception:  # metadata is a bonus: a page it cannot read still has its text
+        return {}
+    if metadata is None:
+        return {}
+    found = {"title": metadata.title, "outlet": metadata.sitename, "published": metadata.date}
+    return {key: value for key, value in found.items() if value}
 
 
 def fetch_edgar(
@@ -221,8 +241,13 @@ def fetch_edgar(
                             doc=canonical_url(doc_url),
                             text=text,
                             source=doc_url,
+                            url=doc_url,
                             title=f"{company} {form} {filed} {name}",
+                            outlet="SEC EDGAR",
                             published=filed,
+                            date_basis="filing",
+                            form=form,
+                            filer=company,
                         )
                     )
             except InputError as e:

@@ -27,6 +27,9 @@ from ouroboros.core.records import DealRecord, Extractor, SourceDocument
 
 log = logging.getLogger(__name__)
 
+# What a Document node keeps of where and when its text was published (SourceDocument.provenance).
+PROVENANCE_FIELDS: tuple[str, ...] = ("url", "title", "outlet", "published", "date_basis", "form", "filer")
+
 
 class Extraction(BaseModel):
     """The records one document gave."""
@@ -100,7 +103,7 @@ def read_pending(driver: Driver, max_attempts: int) -> list[SourceDocument]:
     return [
         SourceDocument(
             doc=str(row["id"]), text=str(row["text"]), source=str(row["source"] or row["id"]),
-            title=row["title"], published=row["published"],  # type: ignore[arg-type]
+            **{key: row[key] for key in PROVENANCE_FIELDS},
         )
         for row in _read(driver, "ingest_pending_documents", max_attempts=max_attempts)
     ]
@@ -143,7 +146,7 @@ def record_fetched(driver: Driver, result: DedupeResult) -> None:
     now = now_iso()
     rows = [
         {
-            "id": d.doc, "source": d.source, "title": d.title, "published": d.published,
+            "id": d.doc, "source": d.source, **d.provenance(),
             "content_hash": d.content_hash, "canonical_url": source_url(d), "text": d.text,
             "embedding": result.embeddings.get(d.doc), "facts": result.facts.get(d.doc),
         }

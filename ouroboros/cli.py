@@ -21,7 +21,8 @@ app = typer.Typer(
         "load them into Neo4j and report the loops.\n\n"
         "Exit codes: 0 ok; 1 some inputs failed (the rest was processed); 2 bad configuration or "
         "arguments; 3 unusable input; 4 Neo4j server problem; 5 graph query or write failed; "
-        "6 extraction failed; 7 alert delivery failed (kept for retry)."
+        "6 extraction failed; 7 alert delivery failed (kept for retry); 8 another run holds this home's "
+        "writer lock; 130 stopped by Ctrl-C or SIGTERM (what was loaded stays)."
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

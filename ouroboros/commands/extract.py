@@ -40,8 +40,10 @@ def extract(
 ) -> None:
     """Extract deal records from text files (no Neo4j needed).
 
-    Records follow shared/gold/FORMAT.md. Files that cannot be read (empty, binary, not UTF-8,
-    not English, over 5 MB) are reported on stderr and skipped; the exit code is then 1.
+    Records follow shared/gold/FORMAT.md, each with a `source` object (url, title, outlet,
+    published, date_basis, form, filer: where and when its document was published). Files that
+    cannot be read (empty, binary, not UTF-8, not English, over 5 MB) are reported on stderr and
+    skipped; the exit code is then 1.
     """
     from extractors.documents import read_documents
     from extractors.llm_usage import run_summary
@@ -73,9 +75,10 @@ def extract(
                 found = []
             records.extend(found)
             if output_format is OutputFormat.jsonl:
+                source = document.provenance()
                 for record in found:
                     # Plain echo, not rich: one record per line, never wrapped or highlighted.
-                    typer.echo(record.model_dump_json())
+                    typer.echo(json.dumps({**record.model_dump(mode="json"), "source": source}, ensure_ascii=False))
             progress.advance(task)
     if output_format is OutputFormat.table:
         table = Table(title=f"{len(records)} deal(s) in {len(documents)} document(s)")

@@ -11,6 +11,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ouroboros.core.dates import absolute_url, iso_date
 from ouroboros.core.names import clean_text, normalize_name
 
 DealKind = Literal["investment", "purchase", "warrant", "backstop", "loan", "stake_sale"]
@@ -107,8 +108,18 @@ class Extractor(Protocol):
         ...
 
 
+DateBasis = Literal["stated", "feed", "page", "filing", "file_modified"]
+
+
 class SourceDocument(BaseModel):
-    """A document as it enters the pipeline: its id, where it came from and its text."""
+    """A document as it enters the pipeline: its id, its text, and where and when it was published.
+
+    The provenance fields are what an analyst cites: ``url`` (public address), ``title``, ``outlet``
+    (site, feed or registry), ``published`` (ISO date) and how that date is known (``date_basis``:
+    stated in the file's front matter or JSON, from the feed entry, from the page's metadata, the
+    filing date, or only the file's modification time); filings add ``form`` and ``filer``.
+    Bad metadata never fails a document: an unparsable date or a relative URL becomes None.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -116,7 +127,35 @@ class SourceDocument(BaseModel):
     text: str
     source: str = Field(description="Where it came from: a file path or a URL.")
     title: str | None = None
-    published: str | None = Field(default=None, description="ISO 8601 date or datetime, when known.")
+    published: str | None = Field(default=None, description="ISO 8601 date (YYYY-MM-DD), when known.")
+    url: str | None = Field(default=None, description="The public address to cite (absolute http(s) URL).")
+    outlet: str | None = None
+    date_basis: DateBasis | None = None
+    form: str | None = None
+    filer: str | None = None
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> str | None:
+        return iso_date(value)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _absolute_url(cls, value: object) -> str | None:
+        return absolute_url(value)
+
+    @field_validator("title", "outlet", "form", "filer", mode="before")
+    @classmethod
+    def _short_text(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        text = " ".join(clean_text(str(value)).split())
+        return text[:300] or None
+
+    def provenance(self) -> dict[str, str | None]:
+        """What an analyst cites, as ``extract --format jsonl`` prints it under ``source``."""
+        return {"url": self.url, "title": self.title, "outlet": self.outlet, "published": self.published,
+                "date_basis": self.date_basis, "form": self.form, "filer": self.filer}
 
     @property
     def content_hash(self) -> str:

@@ -130,6 +130,15 @@ def test_end_to_end_then_a_second_run_is_a_no_op(
     assert copy not in docs  # the syndicated copy made no document and no deals...
     assert docs[original]["sources"] == [original, copy]  # ...it is a second source of the original
     assert {d["state"] for d in docs.values()} == {"loaded"}
+    # Provenance an analyst can cite arrives on the Document nodes (issue 11).
+    story = docs[original]
+    assert (story["title"], story["outlet"], story["published"], story["date_basis"]) == (
+        "Lumora Systems to invest $2 billion in Brightwater AI", "Circuit Ledger: AI infrastructure news",
+        "2026-03-03", "feed")
+    assert story["url"].startswith(original)
+    filing = docs[site_server.url("Archives/edgar/data/7340012/000734001226000014/ex99-1.htm")]
+    assert (filing["form"], filing["filer"], filing["published"], filing["date_basis"]) == (
+        "8-K", "Quarry Peak Cloud, Inc.", "2026-03-06", "filing")
     assert all(d.get("text") is None and len(d["embedding"]) == 384 for d in docs.values())
     assert LOOP in alert_loops(tmp_path / "alerts") and first.alerts >= 1
 

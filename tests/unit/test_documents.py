@@ -60,3 +60,41 @@ def test_unsupported_extension_named_directly(tmp_path: Path) -> None:
     path.write_bytes(b"%PDF")
     docs, problems = read_documents([path])
     assert docs == [] and problems[0].kind == "unsupported"
+
+
+def test_front_matter_states_where_and_when_a_file_was_published(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("---\nurl: https://news.example/acme-birch\ntitle: Acme backs Birch\noutlet: Example News\n"
+                    "date: 22 September 2025\n---\nAcme Chips will invest $2 billion in Birch AI.\n", encoding="utf-8")
+    (document,), problems = read_documents([path])
+    assert problems == []
+    assert document.text.startswith("Acme Chips will invest")  # the block is not part of the text
+    assert document.provenance() == {"url": "https://news.example/acme-birch", "title": "Acme backs Birch",
+                                     "outlet": "Example News", "published": "2025-09-22", "date_basis": "stated",
+                                     "form": None, "filer": None}
+
+
+def test_bad_or_missing_metadata_falls_back_never_fails(tmp_path: Path) -> None:
+    import os
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Acme Chips will invest $2 billion in Birch AI, the company said on Monday.\n", encoding="utf-8")
+    os.utime(plain, (1_700_000_000, 1_700_000_000))  # 2023-11-14
+    odd = tmp_path / "odd.txt"
+    odd.write_text("---\nurl: /relative/path\ndate: sometime soon\n---\nAcme Chips will invest $2 billion in Birch AI, "
+                   "the company said.\n", encoding="utf-8")
+    os.utime(odd, (1_700_000_000, 1_700_000_000))
+    documents, problems = read_documents([plain, odd])
+    assert problems == []
+    by_name = {d.doc: d for d in documents}
+    assert (by_name["plain.txt"].published, by_name["plain.txt"].date_basis) == ("2023-11-14", "file_modified")
+    # An unparsable date and a relative URL are dropped: the file's date stands in, marked as such.
+    assert by_name["odd.txt"].url is None
+    assert (by_name["odd.txt"].published, by_name["odd.txt"].date_basis) == ("2023-11-14", "file_modified")
+
+
+def test_a_front_matter_block_with_unknown_keys_is_a_named_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_text("---\nauthor: someone\n---\nAcme Chips will invest $2 billion in Birch AI today.\n", encoding="utf-8")
+    documents, problems = read_documents([path])
+    assert documents == [] and problems[0].kind == "bad_front_matter" and "author" in problems[0].message

@@ -28,7 +28,10 @@ def test_rss_items_become_documents_with_main_text(site_server: FixtureServer) -
     ]
     first = documents[0]
     assert first.title == "Lumora Systems to invest $2 billion in Brightwater AI"
-    assert first.published == "2026-03-03T09:00:00+00:00"
+    # What an analyst cites: the item's link, the feed's name as the outlet, the entry's date.
+    assert first.published == "2026-03-03" and first.date_basis == "feed"
+    assert first.outlet == "Circuit Ledger: AI infrastructure news"
+    assert first.url is not None and first.url.endswith("/articles/lumora-brightwater.html?utm_source=rss&utm_medium=feed#top")
     assert "will invest $2 billion in Brightwater AI" in first.text
     # trafilatura keeps the article and drops navigation, side bar and footer.
     assert "Subscribe" not in first.text and "Ten gadgets" not in first.text and "Copyright" not in first.text
@@ -94,6 +97,8 @@ def test_edgar_reads_configured_forms_with_press_releases(site_server: FixtureSe
     ]
     press = documents[1]
     assert press.published == "2026-03-06" and press.title == "Quarry Peak Cloud, Inc. 8-K 2026-03-06 ex99-1.htm"
+    assert (press.form, press.filer, press.outlet, press.date_basis) == ("8-K", "Quarry Peak Cloud, Inc.", "SEC EDGAR", "filing")
+    assert press.url == folder + "ex99-1.htm"
     assert "will purchase $3 billion of Lumora Systems Vega accelerators" in press.text
     paths = site_server.paths()
     assert paths[0] == "/submissions/CIK0007340012.json"
