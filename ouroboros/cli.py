@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -47,13 +48,26 @@ INTERRUPTED = 130
 STOP_GRACE_S = 5.0
 
 
+def _exit_now() -> None:
+    """End the process at once, with the helpers it started (Prefect's temporary API server, a
+    local Dask cluster), which would otherwise outlive it."""
+    import psutil
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    os._exit(INTERRUPTED)
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     """First Ctrl-C/SIGTERM: stop the main thread and arm a watchdog; a second one ends at once."""
     if getattr(_stop, "armed", False):
-        os._exit(INTERRUPTED)
+        _exit_now()
     _stop.armed = True  # type: ignore[attr-defined]
     err_console.print(f"[yellow]stopping (what is loaded stays; up to {STOP_GRACE_S:.0f} s)[/]")
-    watchdog = threading.Timer(STOP_GRACE_S, lambda: os._exit(INTERRUPTED))
+    watchdog = threading.Timer(STOP_GRACE_S, _exit_now)
     watchdog.daemon = True
     watchdog.start()
     raise KeyboardInterrupt
@@ -68,14 +82,17 @@ def main() -> None:
     except OuroborosError as error:
         err_console.print(f"[bold red]error:[/] {error}")
         sys.exit(error.exit_code)
-    except SystemExit:
-        if not getattr(_stop, "armed", False):
+    except BaseException as error:
+        # Inside a flow run Prefect swaps in its own SIGTERM handler, which raises its
+        # TerminationSignal (matched by name: importing Prefect here would slow every command).
+        stopped = getattr(_stop, "armed", False) or isinstance(error, KeyboardInterrupt) or (
+            type(error).__name__ == "TerminationSignal")
+        if not stopped:
             raise
-        # Stopped by a signal: worker threads may still wait on a slow server, and they hold
-        # nothing that must be saved (writes are transactions), so do not wait for them.
-        err_console.print("[yellow]stopped[/]")
-        sys.stdout.flush()
-        os._exit(INTERRUPTED)
+        # Worker threads may still wait on a slow server, and they hold nothing that must be
+        # saved (every write is a transaction), so do not wait for them.
+        err_console.print("[yellow]stopped (what was loaded stays)[/]")
+        _exit_now()
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import contextvars
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
+
+T = TypeVar("T")
 
 ExtractorOption = Annotated[str, typer.Option("--extractor", "-e", help="spacy, llm or ensemble (llm needs OUROBOROS_LLM).")]
 MaxLengthOption = Annotated[int, typer.Option("--max-length", min=2, max=8, help="Most companies in a loop (2..8).")]
@@ -26,6 +31,27 @@ DaskAddressOption = Annotated[
 ]
 
 
+def _in_worker_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread while the main thread waits, so Ctrl-C and SIGTERM reach the CLI's
+    own handlers at once (``ouroboros.cli``) instead of waiting for a blocked network read."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the main thread, which raises it
+            outcome["error"] = error
+
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), name="ouroboros-flow",
+                              daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["value"])
+
+
 def run_ingestion(task_runner: str = "thread", dask_address: str | None = None, **parameters: Any) -> None:
     """Run the ingestion flow once with bars on the terminal, print what it did, exit 1 on partial failure."""
     from rich.table import Table
@@ -43,7 +69,7 @@ def run_ingestion(task_runner: str = "thread", dask_address: str | None = None, 
     runner = build_task_runner(task_runner, dask_address)  # type: ignore[arg-type]
     show_project_logs()
     with StageBars(STAGES) as bars, listening(bars):
-        summary = run_flow(flow=ingest_flow.with_options(task_runner=runner), **parameters)
+        summary = _in_worker_thread(lambda: run_flow(flow=ingest_flow.with_options(task_runner=runner), **parameters))
 
     counts = Table(title="ingestion", show_header=False)
     for field in ("fetched", "seen", "duplicates", "new", "extracted", "failed", "loaded", "deals", "loops", "alerts"):

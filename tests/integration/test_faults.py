@@ -35,6 +35,7 @@ from graph.writer import load_records
 from ouroboros.core.errors import ServerError
 from ouroboros.core.records import DealRecord
 from ouroboros.core.settings import get_settings
+from tests.fixtures.ingest.server import FixtureServer
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
@@ -58,6 +59,13 @@ class LineExtractor:
             records.append(DealRecord(doc=doc, kind="investment", investor=investor, recipient=recipient,
                                       amount_usd=float(amount), amount_text=f"${amount}", evidence=line))
         return records
+
+
+def cli_env(server: LocalNeo4j, prefect_home: Path) -> dict[str, str]:
+    """The environment of a CLI subprocess: the session's Neo4j, and a Prefect home of its own
+    (its ephemeral API's SQLite database must not be shared with other processes of the suite)."""
+    return {**os.environ, "OUROBOROS_HOME": str(server.home), "COLUMNS": "200", "PREFECT_HOME": str(prefect_home),
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
 
 
 def company_names(driver: neo4j.Driver) -> set[str]:
@@ -93,11 +101,10 @@ def test_two_runs_on_one_home_deliver_each_alert_once(neo4j_server: LocalNeo4j, 
     corpus.mkdir()
     shutil.copy(CORPUS / "circular_deals_brief.txt", corpus)
     alerts = tmp_path / "alerts.jsonl"
-    env = {**os.environ, "OUROBOROS_HOME": str(neo4j_server.home), "COLUMNS": "200",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
     command = [sys.executable, "-m", "ouroboros.cli", "run", "--corpus", str(corpus), "--alerts-to", str(alerts)]
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]
+    runs = [subprocess.Popen(command, env=cli_env(neo4j_server, tmp_path / f"prefect-{i}"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+            for i in range(2)]
     outputs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     lines = [json.loads(line) for line in alerts.read_text(encoding="utf-8").splitlines()]
@@ -188,3 +195,29 @@ def test_the_local_server_files_are_private(neo4j_server: LocalNeo4j) -> None:
     assert logs and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in logs)
     settings = get_settings()
     assert settings.home_dir == neo4j_server.home
+
+
+def test_sigterm_stops_an_ingest_stuck_on_a_trickling_feed_within_seconds(
+    neo4j_server: LocalNeo4j, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    """Row 5: a feed that sends one byte every 2 s; SIGTERM ends `ingest` in seconds with exit 130."""
+    import signal
+
+    import yaml
+
+    site_server.trickle_interval = 2.0
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"feeds": [{"url": site_server.url("trickle/feeds/news.rss")}], "timeout": 5}),
+                       encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "ouroboros.cli", "ingest", "--sources", str(sources)],
+                               env=cli_env(neo4j_server, tmp_path / "prefect"), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not any(p.startswith("/trickle/") for p in site_server.paths()):  # the fetch is under way
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    stopped = time.monotonic()
+    out, err = process.communicate(timeout=30)
+    assert time.monotonic() - stopped < 10, err
+    assert process.returncode == 130 and "stopped" in err
