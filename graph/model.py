@@ -45,8 +45,11 @@ class RelSpec:
 COMPANY = NodeSpec(
     "Company",
     key=("name",),
-    properties=("name", "scc"),
-    doc="A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone).",
+    properties=("name", "scc", "inbound_usd", "round_trip_usd", "round_trip_share", "round_trip_text"),
+    doc=(
+        "A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone); "
+        "the round-trip figures are a Browser snapshot (graph/browser/snapshot.py)."
+    ),
 )
 PRODUCT = NodeSpec(
     "Product",
@@ -83,6 +86,8 @@ DEAL = NodeSpec(
         "caption", "fingerprint", "first_seen", "updated_at",
         # Set by graph.review from the audit trail, never by the writer.
         "rejected", "review_note",
+        # Set by graph.browser.snapshot for Neo4j Browser: "$300B purchase, announced".
+        "short",
     ),
     doc="One deal one document states; `id` = DealRecord.deal_id. A rejected deal forms no FLOW.",
 )
@@ -102,6 +107,15 @@ REVIEW = NodeSpec(
     doc=(
         "One analyst correction (graph/review.py): reject/restore a deal, merge a name into another, "
         "dismiss/undismiss a loop's alerts; the latest per target is in force."
+    ),
+)
+LOOP = NodeSpec(
+    "Loop",
+    key=("id",),
+    properties=("id", "rank", "chain", "orgs", "score", "money_usd", "tentative", "shares", "refreshed_at"),
+    doc=(
+        "A snapshot of one loop for Neo4j Browser (graph/browser/snapshot.py): its id, rank and the "
+        "round-trip shares of its companies, so the guide can draw one loop at a time. Rewritten on refresh."
     ),
 )
 GRAPH_STATE = NodeSpec(
@@ -127,11 +141,13 @@ FLOW = RelSpec(
     (
         "deal_ids", "kinds", "amount_usd", "statuses", "docs", "sources", "tentative", "confidence",
         "first_seen", "latest", "label",
+        # A short caption for Neo4j Browser ("$100B invest +1"), set by graph.browser.snapshot.
+        "short",
     ),
     "Derived by the writer: every non-denied deal leg from start to end, aggregated; loop queries walk it.",
 )
 
-NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, REVIEW, GRAPH_STATE)
+NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, REVIEW, LOOP, GRAPH_STATE)
 RELATIONSHIPS: tuple[RelSpec, ...] = (
     PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, IN_DOCUMENT, ABOUT, FLOW,
 )
