@@ -34,7 +34,11 @@ MATCH (a:Company {name: l.orgs[i]})-[f:FLOW]->(b:Company {name: l.orgs[(i + 1) %
 UNWIND f.deal_ids AS deal_id
 MATCH (d:Deal {id: deal_id})-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (doc:Document {id: d.doc})
-RETURN i + 1 AS step, a.name + ' -> ' + b.name AS flow, coalesce(d.short, d.caption) AS deal, e.text AS sentence,
+MATCH (payer:Company)-[:PAYS]->(d)-[:TO]->(payee:Company)
+RETURN i + 1 AS step, a.name + ' -> ' + b.name AS flow,
+       CASE WHEN payer = a AND payee = b THEN '' WHEN EXISTS { (d)-[:SPEND_BACK]->(b) } THEN 'spend-back of '
+            ELSE 'mandate of ' END + coalesce(d.short, d.caption) + ' ' + payer.name + ' -> ' + payee.name AS deal,
+       e.text AS sentence,
        coalesce(doc.title, d.doc) AS document, doc.source AS url, coalesce(doc.published, left(d.first_seen, 10)) AS date,
        coalesce(d.review_note, '') AS review, d.id AS deal_id
 ORDER BY step, date

@@ -228,7 +228,8 @@ def format_share(share: float | None, lower_bound: bool = False) -> str:
     """A share as a percentage; "?" when unknown, "≥" when some loops' amounts are unknown."""
     if share is None:
         return "?"
-    return f"{'≥' if lower_bound else ''}{share * 100:.0f}%"
+    # A share cannot exceed 100%: there, a lower bound is the figure.
+    return f"{'≥' if lower_bound and share < 0.995 else ''}{share * 100:.0f}%"
 
 
 def exposure_to_json(items: Sequence[Exposure]) -> str:

@@ -3,7 +3,7 @@
 Browser can only draw what is in the graph, and a loop id is a hash computed in Python, so
 ``refresh_browser`` stores a snapshot: one ``(:Loop {id, rank, chain, orgs, money_usd, shares})``
 per loop (the guide draws one at a time by rank or id), a short ``short`` caption on every FLOW
-("$100B invest +1") and Deal ("$300B purchase, announced") for the style sheet, and the
+("$100B invest +1", "$40B buy") and Deal ("$300B purchase, announced") for the style sheet, and the
 round-trip figures on each company on a loop. ``ouroboros graph browser`` refreshes it when it
 starts; the writer rewrites FLOW properties on every load, so run it again after a load.
 """
@@ -26,7 +26,7 @@ from ouroboros.core.formatting import format_usd, now_iso
 
 # Short words for the kinds, so captions fit on a relationship line.
 KIND_WORDS = {
-    "investment": "invest", "purchase": "purchase", "spend_back": "spend-back", "mandate": "mandate",
+    "investment": "invest", "purchase": "buy", "spend_back": "spend-back", "mandate": "mandate",
     "warrant": "warrant", "backstop": "backstop", "loan": "loan", "stake_sale": "stake sale",
 }
 # The money legs first: a spend-back or mandate rides on another deal.
@@ -54,7 +54,7 @@ def flow_caption(kinds: Sequence[str], amount_usd: float | None) -> str:
 def deal_caption(kind: str, amount_usd: float | None, status: str | None, rejected: bool = False) -> str:
     """A deal's short caption: "$300B purchase, announced" (or "REJECTED ...")."""
     amount = f"{format_usd(amount_usd)} " if amount_usd is not None else ""
-    text = f"{amount}{KIND_WORDS.get(kind, kind)}, {(status or '').replace('_', ' ')}".rstrip(", ")
+    text = f"{amount}{kind.replace('_', ' ')}, {(status or '').replace('_', ' ')}".rstrip(", ")
     return f"REJECTED {text}" if rejected else text
 
 

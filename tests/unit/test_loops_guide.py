@@ -35,6 +35,6 @@ def test_short_captions_fit_on_a_line() -> None:
     from graph.browser.snapshot import deal_caption, flow_caption
 
     assert flow_caption(["investment", "spend_back"], 1e11) == "$100B invest +1"
-    assert flow_caption(["mandate", "purchase", "spend_back"], None) == "purchase +2"
+    assert flow_caption(["mandate", "purchase", "spend_back"], None) == "buy +2"
     assert deal_caption("purchase", 3e11, "announced") == "$300B purchase, announced"
-    assert deal_caption("investment", None, "in_talks", rejected=True) == "REJECTED invest, in talks"
+    assert deal_caption("investment", None, "in_talks", rejected=True) == "REJECTED investment, in talks"
