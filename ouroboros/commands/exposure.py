@@ -43,7 +43,10 @@ def exposure(
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("loops behind it (weakest link)", ratio=1)
     for item in items:
-        inbound = format_usd(item.inbound_usd) + (f" +{item.inbound_unknown} ?" if item.inbound_unknown else "")
+        if item.inbound_unknown and not item.inbound_usd:
+            inbound = f"? ({item.inbound_unknown} flow{'s' if item.inbound_unknown > 1 else ''})"
+        else:
+            inbound = format_usd(item.inbound_usd) + (f" +{item.inbound_unknown} ?" if item.inbound_unknown else "")
         loops = str(item.loops) + (f" ({item.unknown_loops} ?)" if item.unknown_loops else "")
         talks = "" if not item.tentative_loops else format_share(item.with_talks_share)
         behind = "\n".join(f"{s.chain} {format_usd(s.amount_usd)}{' (in talks)' if s.tentative else ''}"

@@ -35,7 +35,7 @@ def test_a_rejected_deal_stays_with_its_note_but_closes_no_loop(clean_graph: Dri
     reject_deal(clean_graph, cedar_acme.deal_id[:10], who="ana", why="the filing says Cedar sold, not bought")
     assert "Acme -> Birch -> Cedar -> Acme" not in chains(clean_graph)
     with clean_graph.session() as session:
-        node = session.run("MATCH (d:Deal {id: $id}) RETURN d {.*} AS d", id=cedar_acme.deal_id).single()["d"]
+        node = session.run("MATCH (d:Deal {id: $id}) RETURN d {.*} AS d", id=cedar_acme.deal_id).single(strict=True)["d"]
         about = session.run("MATCH (r:Review)-[:ABOUT]->(d:Deal {id: $id}) RETURN r.who AS who, r.why AS why",
                             id=cedar_acme.deal_id).data()
     assert node["rejected"] is True and "ana" in node["review_note"] and "sold, not bought" in node["review_note"]
@@ -50,7 +50,7 @@ def test_a_rejected_deal_stays_with_its_note_but_closes_no_loop(clean_graph: Dri
     assert ("Acme", "Birch") in sent and ("Acme", "Birch", "Cedar") not in sent
     assert "Acme -> Birch -> Cedar -> Acme" not in chains(clean_graph)
     with clean_graph.session() as session:
-        node = session.run("MATCH (d:Deal {id: $id}) RETURN d.rejected AS r", id=cedar_acme.deal_id).single()
+        node = session.run("MATCH (d:Deal {id: $id}) RETURN d.rejected AS r", id=cedar_acme.deal_id).single(strict=True)
     assert node["r"] is True
 
     restore_deal(clean_graph, cedar_acme.deal_id, who="ben", why="checked again: it is a purchase")
@@ -70,7 +70,7 @@ def test_a_merged_name_stays_merged_after_the_next_load(clean_graph: Driver) -> 
     with clean_graph.session() as session:
         names = {row["name"] for row in session.run("MATCH (c:Company) RETURN c.name AS name")}
         flow = session.run("MATCH (:Company {name: 'Birch'})-[f:FLOW]->(:Company {name: 'Acme'}) "
-                           "RETURN f.amount_usd AS amount, f.kinds AS kinds").single()
+                           "RETURN f.amount_usd AS amount, f.kinds AS kinds").single(strict=True)
     assert "Acme Inc." not in names
     assert flow["amount"] == 9 * B and set(flow["kinds"]) == {"purchase", "spend_back"}
 
