@@ -94,8 +94,13 @@ ORDER BY coalesce(c.round_trip_share, -1) DESC, coalesce(c.round_trip_usd, -1) D
 // name: browser_review_trail
 // The analysts' corrections, newest first: who, when, what and why.
 MATCH (r:Review)
-RETURN r.at AS at, r.who AS who, r.action AS action, r.target AS target, r.into AS into, r.why AS why
-ORDER BY at DESC
+OPTIONAL MATCH (a:Company)-[:PAYS]->(d:Deal {id: r.target})-[:TO]->(b:Company)
+RETURN left(r.at, 19) AS at, r.who AS who, r.action AS action, r.why AS why,
+       CASE WHEN d IS NOT NULL THEN a.name + ' -> ' + b.name + ': ' + coalesce(d.short, d.caption) + ' (' + d.doc + ')'
+            WHEN r.into IS NOT NULL THEN r.target + ' is ' + r.into
+            ELSE r.target END AS concerns,
+       r.target AS target
+ORDER BY r.at DESC
 LIMIT 100
 
 // name: browser_rejected_deals

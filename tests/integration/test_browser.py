@@ -183,6 +183,7 @@ def test_analyst_reads_loops_companies_shares_and_reviews_from_the_guide(
             page.get_by_text("Next").click()  # Review
             block("The analysts' corrections, newest first")
             expect(top()).to_contain_text("restates d13's stake sale", timeout=30_000)
+            expect(top()).to_contain_text("SoftBank -> NVIDIA: REJECTED stake sale, completed (circular_deals_brief.txt)")
             shot("review-trail")
         finally:
             context.close()
