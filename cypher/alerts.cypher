@@ -28,3 +28,10 @@ SET a.sent_state = row.state, a.sent_fingerprint = row.fingerprint, a.sent_at = 
 UNWIND $rows AS row
 MATCH (a:Alert {id: row.id})
 SET a.attempts = coalesce(a.attempts, 0) + 1, a.last_error = row.error
+
+// name: alert_documents
+// What the alert report and digests show of the documents behind the loops: dates, titles, links.
+// params: docs
+UNWIND $docs AS id
+MATCH (d:Document {id: id})
+RETURN d.id AS id, d.published AS published, d.title AS title, d.source AS source

@@ -45,8 +45,11 @@ class RelSpec:
 COMPANY = NodeSpec(
     "Company",
     key=("name",),
-    properties=("name", "scc"),
-    doc="A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone).",
+    properties=("name", "scc", "inbound_usd", "round_trip_usd", "round_trip_share", "round_trip_text"),
+    doc=(
+        "A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone); "
+        "the round-trip figures are a Browser snapshot (graph/browser/snapshot.py)."
+    ),
 )
 PRODUCT = NodeSpec(
     "Product",
@@ -81,8 +84,12 @@ DEAL = NodeSpec(
     properties=(
         "id", "doc", "kind", "amount_usd", "amount_text", "status", "extractor", "confidence",
         "caption", "fingerprint", "first_seen", "updated_at",
+        # Set by graph.review from the audit trail, never by the writer.
+        "rejected", "review_note",
+        # Set by graph.browser.snapshot for Neo4j Browser: "$300B purchase, announced".
+        "short",
     ),
-    doc="One deal one document states; `id` = DealRecord.deal_id.",
+    doc="One deal one document states; `id` = DealRecord.deal_id. A rejected deal forms no FLOW.",
 )
 ALERT = NodeSpec(
     "Alert",
@@ -92,6 +99,24 @@ ALERT = NodeSpec(
         "pending", "pending_since", "attempts", "last_error",
     ),
     doc="What was last delivered about one loop to one destination (`channel`), and what is pending.",
+)
+REVIEW = NodeSpec(
+    "Review",
+    key=("id",),
+    properties=("id", "action", "target", "into", "who", "at", "why", "state"),
+    doc=(
+        "One analyst correction (graph/review.py): reject/restore a deal, merge a name into another, "
+        "dismiss/undismiss a loop's alerts; the latest per target is in force."
+    ),
+)
+LOOP = NodeSpec(
+    "Loop",
+    key=("id",),
+    properties=("id", "rank", "chain", "orgs", "score", "money_usd", "tentative", "shares", "refreshed_at"),
+    doc=(
+        "A snapshot of one loop for Neo4j Browser (graph/browser/snapshot.py): its id, rank and the "
+        "round-trip shares of its companies, so the guide can draw one loop at a time. Rewritten on refresh."
+    ),
 )
 GRAPH_STATE = NodeSpec(
     "GraphState",
@@ -110,17 +135,22 @@ MANDATES = RelSpec("MANDATES", "Deal", "Product", (), "The deal requires this ha
 MADE_BY = RelSpec("MADE_BY", "Product", "Company", (), "The product's vendor.")
 STATED_BY = RelSpec("STATED_BY", "Deal", "Evidence", ("extractor", "confidence"), "Where the deal is stated.")
 IN_DOCUMENT = RelSpec("IN_DOCUMENT", "Evidence", "Document", (), "The document the sentence is in.")
+ABOUT = RelSpec("ABOUT", "Review", "Deal", (), "The deal (or Company, for a merge) a correction concerns.")
 FLOW = RelSpec(
     "FLOW", "Company", "Company",
     (
         "deal_ids", "kinds", "amount_usd", "statuses", "docs", "sources", "tentative", "confidence",
         "first_seen", "latest", "label",
+        # A short caption for Neo4j Browser ("$100B invest +1"), set by graph.browser.snapshot.
+        "short",
     ),
     "Derived by the writer: every non-denied deal leg from start to end, aggregated; loop queries walk it.",
 )
 
-NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, GRAPH_STATE)
-RELATIONSHIPS: tuple[RelSpec, ...] = (PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, IN_DOCUMENT, FLOW)
+NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, REVIEW, LOOP, GRAPH_STATE)
+RELATIONSHIPS: tuple[RelSpec, ...] = (
+    PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, IN_DOCUMENT, ABOUT, FLOW,
+)
 
 EMBEDDING_DIMENSIONS = 384
 # Deals in these statuses do not move money, so they never make a FLOW.

@@ -11,7 +11,7 @@ from types import FrameType
 
 import typer
 
-from ouroboros.commands import alerts, extract, graph, ingest, neo4j, run
+from ouroboros.commands import alerts, exposure, extract, graph, ingest, neo4j, review, run
 from ouroboros.console import err_console
 from ouroboros.core.errors import OuroborosError
 
@@ -33,10 +33,12 @@ app = typer.Typer(
 app.add_typer(neo4j.app, name="neo4j")
 app.add_typer(graph.app, name="graph")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(review.app, name="review")
 app.command("run")(run.run)
 app.command("extract")(extract.extract)
 app.command("eval")(extract.evaluate)
 app.command("loops")(graph.loops)
+app.command("exposure")(exposure.exposure)
 app.command("ingest")(ingest.ingest)
 app.command("serve")(ingest.serve)
 

@@ -18,15 +18,27 @@ STYLE_PATH = Path(__file__).resolve().parent / "style.grass"
 GUIDE_NAME = "ouroboros.html"
 DEFAULT_PORT = 8765
 
-# (title, lead text, statements) per slide; statements are names in cypher/browser.cypher.
-SLIDES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Loops", "Directed cycles of money between companies: who funds whom, and how the money comes back.",
-     ("browser_loops", "browser_loop_table")),
+# (title, lead text, Browser commands, statements) per slide; statements are names in cypher/browser.cypher.
+SLIDES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Loops, one at a time",
+     "Directed cycles of money between companies, best first. Pick one by its rank (or the first characters "
+     "of its id), draw it, then read the deals behind each flow.",
+     (":param loop => 1",), ("browser_loop_ranking", "browser_one_loop", "browser_loop_deals")),
     ("One company", "Set the company first (click the :param block, edit the name, run it).",
-     ("browser_loops_through_company", "browser_company_deals", "browser_find_company")),
+     (':param company => "NVIDIA"',),
+     ("browser_company_loops", "browser_company_roles", "browser_company_deals", "browser_find_company")),
+    ("Round-trip share",
+     "How much of a company's inbound money is its own money coming back around a loop: a loop carries at most "
+     "its weakest link; ? is unknown, never zero; deals in talks are left out (docs/graph.md).",
+     (), ("browser_round_trip_ranking",)),
+    ("Review", "An analyst's corrections (ouroboros review): who, when, what and why; rejected deals stay with "
+               "their note but form no flow.", (), ("browser_review_trail", "browser_rejected_deals")),
     ("Evidence and the map", "Every deal keeps the sentence and the document that state it.",
-     ("browser_evidence_table", "browser_flow_overview")),
+     (), ("browser_evidence_table", "browser_flow_overview")),
 )
+# Browser also draws every relationship between the nodes a query returns ("Connect result
+# nodes", setting autoComplete): off, a loop is drawn alone, without the FLOWs of other loops.
+CONNECT_OFF = ":config autoComplete: false"
 
 
 def _runnable(code: str, caption: str) -> str:
@@ -42,14 +54,18 @@ def render_guide(style_url: str | None = None) -> str:
         "<p>The graph: <b>Company</b> -PAYS-> <b>Deal</b> -TO-> <b>Company</b>; every deal is STATED_BY "
         "<b>Evidence</b> IN_DOCUMENT <b>Document</b>. <b>FLOW</b> joins two companies when any deal "
         "(or its spend-back or hardware mandate) moves money between them; loops walk FLOWs.</p>",
+        _runnable(CONNECT_OFF, "First: draw only what a query returns (turns off Browser's "
+                               "'Connect result nodes', which would add the FLOWs of other loops)."),
         _runnable(':param company => "OpenAI"', "The company the per-company queries use."),
+        _runnable(":param loop => 1", "The loop the loop queries draw: its rank, or the first characters of its id."),
     ]
     if style_url:
         intro.append(_runnable(f":style {style_url}", "Colours: companies blue, deals yellow, products green; "
-                                                       "FLOWs red with their kinds and amounts."))
+                                                       "FLOWs red with their amount and kind."))
     slides.append(_slide("Ouroboros", "Circular capital flows in the AI industry.", "".join(intro)))
-    for title, lead, names in SLIDES:
-        body = "".join(_runnable(queries[name].text, queries[name].doc) for name in names)
+    for title, lead, commands, names in SLIDES:
+        body = "".join(_runnable(command, "Set it first.") for command in commands)
+        body += "".join(_runnable(queries[name].text, queries[name].doc) for name in names)
         slides.append(_slide(title, lead, body))
     return ('<article class="guide"><carousel class="deck container-fluid">'
             + "".join(slides) + "</carousel></article>\n")

@@ -1,4 +1,4 @@
-"""``ouroboros alerts``: deliver each new or changed loop once, to files or a webhook."""
+"""``ouroboros alerts``: deliver each new or changed loop once, to files, a webhook or an Apprise channel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ app = typer.Typer(no_args_is_help=True, help="Alerts about loops: each loop once
 def export(
     to: Annotated[
         str | None,
-        typer.Option("--to", "--alerts-to", help="A folder, a .jsonl/.csv/.md file, or an http(s):// webhook. "
+        typer.Option("--to", "--alerts-to", help="A folder, a .jsonl/.csv/.md file, an http(s):// webhook (Slack-style), or "
+                                  "an Apprise URL (json://, mailto://, msteams://, discord://, tgram://, apprise://...). "
                                   "Default: $OUROBOROS_HOME/alerts/"),
     ] = None,
     fmt: Annotated[
@@ -21,12 +22,16 @@ def export(
         typer.Option("--format", "--alerts-format", "-f", help="md (Markdown report with pictures), jsonl or csv. "
                                             "Default: from the file suffix, else md."),
     ] = None,
+    digest: Annotated[
+        bool, typer.Option("--digest", help="Webhook or Apprise: one message per export listing every new or "
+                                            "changed loop, instead of one message per loop.")
+    ] = False,
     deadline: Annotated[
-        float, typer.Option("--deadline", min=1, help="Seconds the whole webhook delivery may take; alerts not "
+        float, typer.Option("--deadline", min=1, help="Seconds the whole delivery of messages may take; alerts not "
                                                       "sent by then stay pending for the next export.")
     ] = 120.0,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds one webhook request may take.")
+        float, typer.Option("--timeout", min=0.1, help="Seconds one message request may take.")
     ] = 10.0,
 ) -> None:
     """Export the loops that are new or changed since the last export to the same destination."""
@@ -42,13 +47,15 @@ def export(
     with writer_lock(settings.home_dir, settings.lock_wait_s):
         driver = get_driver()
         try:
-            summary = export_alerts(driver, to, fmt, deadline_s=deadline, timeout_s=timeout)
+            summary = export_alerts(driver, to, fmt, digest=digest, deadline_s=deadline, timeout_s=timeout)
         finally:
             driver.close()
     console.print(
         f"{summary.loops} loop(s); {summary.due} new or changed; {summary.delivered} delivered "
         f"to {summary.destination} ({summary.format})"
     )
+    if summary.dismissed:
+        console.print(f"{summary.dismissed} dismissed loop(s) kept quiet (`ouroboros review dismiss --undo`)")
     for path in summary.files[:1]:
         console.print(f"wrote {path}")
     if not summary.pictures:

@@ -60,11 +60,21 @@ def loops(
 @app.command("browser")
 def browser(
     port: Annotated[int, typer.Option("--port", help="Port on localhost for the guide and the style sheet.")] = 8765,
+    refresh: Annotated[bool, typer.Option("--refresh/--no-refresh", help="First write what Browser shows: loops "
+                                          "one by one, short captions, round-trip shares.")] = True,
 ) -> None:
     """Serve the Ouroboros guide and style sheet for Neo4j Browser until Ctrl-C."""
     from graph.browser.guide import browser_urls, serve_browser_files
+    from graph.browser.snapshot import refresh_browser
+    from graph.driver import get_driver
     from ouroboros.console import console
     from ouroboros.core.errors import ConfigError
+
+    if refresh:
+        with get_driver() as driver:
+            snapshot = refresh_browser(driver)
+        console.print(f"Browser snapshot: {snapshot.loops} loop(s), {snapshot.companies} round-trip share(s) "
+                      "(rerun after a load)")
 
     try:
         server = serve_browser_files(port)

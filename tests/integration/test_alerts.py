@@ -79,6 +79,13 @@ def test_markdown_report_draws_each_loop(clean_graph: Driver, tmp_path: Path) ->
     assert "Acme Chips invests $1 billion in Birch AI." in report
     svg = pictures[0].read_text()
     assert "Acme Chips" in svg and "Birch AI" in svg and ("spend_back" in svg or "purchase" in svg)
+    # The summary table comes first: loop, money around, round-trip shares, dates, sources.
+    head = report.split("## 1. ")[0]
+    assert "| # | loop | money around | round-trip share | first announced | first seen | sources | why |" in head
+    # Acme: $2B known in (Cedar; Birch's spend-back has no amount), $1B comes back (weakest link of the
+    # three-way loop), and the two-way loop's amount is unknown: at least 50%.
+    assert ("| Acme Chips ≥50% · Birch AI ≥100% · Cedar Cloud 33% | ? | " in head), head
+    assert "| $1B | " in head and "| 2 | new loop |" in head
 
 
 class Hook:
@@ -91,7 +98,8 @@ class Hook:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw) if raw.startswith(b"{") else {"raw": raw.decode()}
                 status = hook.statuses.pop(0) if hook.statuses else 200
                 hook.received.append((status, body, self.headers["Idempotency-Key"]))
                 self.send_response(status)
@@ -167,3 +175,50 @@ def test_unwritable_destination_keeps_the_alerts(clean_graph: Driver, tmp_path: 
     blocker.unlink()
     blocker.mkdir()
     assert export_alerts(clean_graph, blocker / "alerts").delivered == 1
+
+
+def test_digest_sends_one_message_per_export(clean_graph: Driver, hook: Hook) -> None:
+    load_records(clean_graph, two_way())
+    hook.statuses[:] = [503]
+    summary = export_alerts(clean_graph, hook.url, digest=True, backoff_s=0.01)
+    assert (summary.delivered, summary.failed, summary.messages) == (2, 0, 1)
+    assert summary.format == "webhook digest" and summary.destination == f"{hook.url.rsplit('/', 1)[0]}/***"
+    (body,) = hook.delivered()
+    assert [status for status, _, _ in hook.received] == [503, 200]
+    assert hook.received[0][2] == hook.received[1][2]  # one idempotency key for the digest, also on the retry
+    assert body["text"].startswith("Ouroboros: 2 new or changed loop(s)")
+    sections = [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
+    assert len(sections) == 2 and any("*Acme Chips -&gt; Birch AI -&gt; Cedar Cloud -&gt; Acme Chips* (new loop)" in t
+                                      for t in sections)
+    assert any("round-trip share Acme Chips ≥50%" in t for t in sections)
+    assert len(body["metadata"]["event_payload"]["alerts"]) == 2
+    assert export_alerts(clean_graph, hook.url, digest=True).due == 0  # nothing new: no message
+    load_records(clean_graph, two_way(5e9))
+    export_alerts(clean_graph, hook.url, digest=True)
+    assert len(hook.delivered()) == 2 and "larger amount" in json.dumps(hook.delivered()[1])
+
+
+def test_apprise_channel_delivers_once_and_keeps_failures(clean_graph: Driver, hook: Hook) -> None:
+    load_records(clean_graph, two_way())
+    apprise_url = hook.url.replace("http://", "json://")  # Apprise's JSON service posts to http://...
+    hook.statuses[:] = [500, 500]
+    failed = export_alerts(clean_graph, apprise_url, digest=True, retries=2, backoff_s=0.01)
+    assert (failed.delivered, failed.failed) == (0, 2) and failed.format == "apprise digest"
+    assert "apprise:" in failed.errors[0] and "/hook" not in " ".join(failed.errors)
+    assert failed.destination == apprise_url.rsplit("/", 1)[0] + "/***"
+    with clean_graph.session() as session:
+        kept = run_query(session, "inspect_alerts").data()
+    assert len(kept) == 2 and all(a["pending"] and not a["sent"] for a in kept)
+
+    retried = export_alerts(clean_graph, apprise_url, digest=True, backoff_s=0.01)
+    assert (retried.delivered, retried.failed, retried.messages) == (2, 0, 1)
+    (body,) = hook.delivered()
+    assert body["title"] == "Ouroboros: 2 new or changed loop(s)"
+    assert "Acme Chips -> Birch AI -> Cedar Cloud -> Acme Chips" in body["message"]
+    assert export_alerts(clean_graph, apprise_url, backoff_s=0.01).due == 0
+
+    load_records(clean_graph, two_way(5e9))  # per-loop mode: one message per changed loop
+    per_loop = export_alerts(clean_graph, apprise_url, backoff_s=0.01)
+    assert (per_loop.delivered, per_loop.messages) == (2, 2)
+    titles = sorted(body["title"] for body in hook.delivered()[1:])
+    assert titles[0].startswith("Ouroboros: larger amount: Acme Chips -> Birch AI")

@@ -6,15 +6,20 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 from neo4j import Driver
 
 from extractors.evaluate import load_gold
-from graph.browser.guide import browser_urls, serve_browser_files
+from graph.browser.guide import CONNECT_OFF, browser_urls, serve_browser_files
+from graph.browser.snapshot import refresh_browser
+from graph.model import loop_id
+from graph.review import reject_deal
 from graph.server import LocalNeo4j, free_ports
 from graph.writer import load_records
+from ouroboros.core.records import DealRecord, SourceDocument
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -28,6 +33,29 @@ CHROMIUM_ARGS = [
 ]
 # Short names: Browser truncates long captions inside the node circles.
 LOOP_COMPANIES = {"NVIDIA", "OpenAI", "Oracle", "Microsoft", "AMD", "CoreWeave", "Amazon", "Anthropic", "Google"}
+D01_URL = "https://news.example/2025/09/22/nvidia-openai"
+D01_TITLE = "NVIDIA to put up to $100 billion into OpenAI, tightening a circle of AI spending"
+
+
+def gold_with_d01_sentences() -> tuple[list[DealRecord], list[SourceDocument]]:
+    """The gold records (which carry no sentences), d01's three deals given theirs, and d01 as a web article."""
+    text = (GOLD / "docs" / "d01.txt").read_text()
+    sentences = [s.strip() + "." for s in text.replace("\n", " ").split(". ")]
+
+    def sentence(start: str) -> str:
+        found = next(s for s in sentences if start in s)
+        return found[found.index(start):]
+
+    evidence = {("NVIDIA", "OpenAI"): sentence("NVIDIA said on Monday"), ("OpenAI", "Oracle"): sentence("Earlier this month"),
+                ("Oracle", "NVIDIA"): sentence("The cloud provider") + " " + sentence("Oracle reportedly")}
+    records = []
+    for line in load_gold(GOLD):
+        for record in line.deals:
+            if record.doc == "d01.txt":
+                record = record.model_copy(update={"evidence": evidence[(record.investor, record.recipient)]})
+            records.append(record)
+    d01 = SourceDocument(doc="d01.txt", text=text, source=D01_URL, title=D01_TITLE, published="2025-09-22")
+    return records, [d01]
 
 
 @pytest.fixture
@@ -42,12 +70,18 @@ def guide_urls() -> Iterator[dict[str, str]]:
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_analyst_runs_the_loop_query_from_the_guide(
+def test_analyst_reads_loops_companies_shares_and_reviews_from_the_guide(
     clean_graph: Driver, neo4j_server: LocalNeo4j, guide_urls: dict[str, str], tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    load_records(clean_graph, [record for line in load_gold(GOLD) for record in line.deals])
+    records, documents = gold_with_d01_sentences()
+    load_records(clean_graph, records, documents)
+    restated = next(r for r in records if r.doc == "circular_deals_brief.txt" and r.kind == "stake_sale")
+    reject_deal(clean_graph, restated.deal_id, who="ana", why="restates d13's stake sale")
+    snapshot = refresh_browser(clean_graph)
+    assert snapshot.loops == 19  # the loops of the corpus gold
+    triangle = loop_id(("NVIDIA", "OpenAI", "Oracle"))
     credentials = json.loads(neo4j_server.connection_file.read_text())
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -71,28 +105,85 @@ def test_analyst_runs_the_loop_query_from_the_guide(
             # (among them the hosts it may load guides from).
             expect(page.get_by_test_id("activeEditor")).to_contain_text("neo4j$", timeout=30_000)
 
-            def run(command: str | None = None) -> None:
+            def run(command: str | None = None, frame: bool = True) -> None:
+                frames = page.locator("article")
+                before = frames.count()
                 if command is not None:
                     page.get_by_test_id("activeEditor").click()
                     page.keyboard.insert_text(command)  # typing would trigger the editor's auto-closing
-                page.get_by_test_id("editor-Run").click()
+                for _ in range(3):
+                    # Browser's banners can slide in and move the button under the click: check, retry.
+                    page.get_by_test_id("editor-Run").click()
+                    if not frame:
+                        return
+                    try:
+                        expect(frames).to_have_count(before + 1, timeout=10_000)
+                        return
+                    except AssertionError:
+                        continue
+                raise AssertionError(f"Browser ran nothing for {command or 'the block'}")
 
-            run(f":guide {guide_urls['guide']}")
+            def block(caption: str) -> None:
+                """Put the guide's block with this caption into the editor and run it."""
+                page.get_by_text(caption).locator("xpath=..").locator("pre").click()
+                expect(page.get_by_test_id("activeEditor")).to_contain_text("RETURN", timeout=10_000)
+                run()
+
+            def top() -> Any:
+                """The newest result frame (Browser puts it at the top of the stream)."""
+                return page.locator("article").first
+
+            def shot(name: str) -> None:
+                page.wait_for_timeout(2_000)  # let the force layout settle
+                page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
+
+            run(f":guide {guide_urls['guide']}", frame=False)
             expect(page.get_by_text("Circular capital flows in the AI industry.")).to_be_visible(timeout=20_000)
             page.get_by_text(f":style {guide_urls['style']}").click()  # a guide block fills the editor
             run()
             expect(page.get_by_text("node.Company").first).to_be_visible(timeout=20_000)
-
-            page.get_by_text("Next").click()
-            page.get_by_text("Every loop of 2 to 6 companies, drawn as a graph").locator("xpath=..").locator(
-                "pre").click()
+            page.get_by_text(CONNECT_OFF, exact=True).click()
             run()
-            captions = page.locator("svg g.node text")
-            expect(captions.first).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(2_000)  # let the force layout settle for the screenshot
-            shown = {text.strip() for text in captions.all_text_contents()}
-            page.screenshot(path=str(ARTIFACTS / "browser-loops.png"))
-            assert shown >= LOOP_COMPANIES, f"missing in the loop graph: {LOOP_COMPANIES - shown}"
-            assert "SoftBank" not in shown  # in the graph, but on no loop
+
+            page.get_by_text("Next").click()  # Loops, one at a time
+            run(f':param loop => "{triangle[:8]}"')
+            block("Every loop as a row, best score first")
+            expect(top()).to_contain_text("NVIDIA -> OpenAI -> Oracle -> NVIDIA", timeout=30_000)
+            expect(top()).to_contain_text("NVIDIA ≥87%")
+            shot("loop-ranking")
+
+            block("Draw one loop:")
+            nodes = top().locator("svg g.node text")
+            expect(nodes.first).to_be_visible(timeout=30_000)
+            shot("one-loop")
+            assert {t.strip() for t in nodes.all_text_contents()} == {"NVIDIA", "OpenAI", "Oracle"}
+            flows = {t.strip() for t in top().locator("svg g.relationship text").all_text_contents()}
+            # Exactly the loop's three flows, captions whole (no OpenAI -> NVIDIA spend-back of another loop).
+            assert flows == {"$100B invest", "$300B buy +1", "$40B buy"}, flows
+
+            block("The deals behind loop $loop as a table")
+            expect(top()).to_contain_text("NVIDIA said on Monday it will invest up to $100 billion in OpenAI",
+                                          timeout=30_000)
+            for text in (D01_TITLE, D01_URL, "2025-09-22", "$300B purchase, reported OpenAI -> Oracle", "spend-back of "):
+                expect(top()).to_contain_text(text)
+            shot("loop-deals")
+
+            page.get_by_text("Next").click()  # One company
+            run(':param company => "NVIDIA"')
+            block("Every deal of $company in every role")
+            for role in ("investor / payer", "recipient", "spend-back payee", "mandated vendor"):
+                expect(top()).to_contain_text(role, timeout=30_000)
+            shot("company-roles")
+
+            page.get_by_text("Next").click()  # Round-trip share
+            block("The round-trip ranking")
+            expect(top()).to_contain_text("≥87% ($40B of $45.8B + ?)", timeout=30_000)
+            shot("round-trip-ranking")
+
+            page.get_by_text("Next").click()  # Review
+            block("The analysts' corrections, newest first")
+            expect(top()).to_contain_text("restates d13's stake sale", timeout=30_000)
+            expect(top()).to_contain_text("SoftBank -> NVIDIA: REJECTED stake sale, completed (circular_deals_brief.txt)")
+            shot("review-trail")
         finally:
             context.close()

@@ -106,3 +106,45 @@ def test_picture_labels_edges_with_kind_and_amount() -> None:
     assert svg is not None and svg.lstrip().startswith("<?xml")
     assert "investment" in svg and "$100B" in svg and "Q &quot;quoted&quot; \\ co" in svg
 
+
+
+def test_message_destinations_and_masks() -> None:
+    from graph.alerts import is_apprise, is_channel, mask_url
+
+    assert is_apprise("json://127.0.0.1:9/hook") and is_apprise("tgram://123:abc/456") and is_apprise("mailto://u:p@x.org")
+    assert not is_apprise("https://hooks.example/x") and not is_apprise("/tmp/alerts") and not is_apprise("file:///x")
+    assert is_channel("https://hooks.example/x") and not is_channel("alerts.md")
+    assert channel_of("json://h/x").startswith("apprise:") and channel_of("https://h/x").startswith("webhook:")
+    # A Telegram or Discord URL keeps its token in the host part: nothing of it is printed.
+    assert mask_url("tgram://123456:SECRET/chat") == "tgram://***"
+    assert mask_url("discord://webhook_id/webhook_token") == "discord://***"
+    assert mask_url("mailto://user:pass@mail.example.org") == "mailto://mail.example.org"
+    assert mask_url("json://127.0.0.1:8080/hook?token=x") == "json://127.0.0.1:8080/***"
+    assert resolve_format("json://h/alerts.csv", None) == "csv"  # a message URL: the suffix is not a contradiction
+
+
+def test_dismissed_loop_is_quiet_until_it_changes() -> None:
+    loop = make_loop()
+    dismissed = {"L1": alert_state(loop)}
+    assert due_alerts([loop], "c", {}, dismissed) == []
+    grown = make_loop(amount=2e11)
+    assert [a.reason for a in due_alerts([grown], "c", {}, dismissed)] == ["new loop"]
+
+
+def test_digest_lists_every_loop_with_shares_and_links() -> None:
+    from graph.alerts import ReportContext, apprise_message, digest_payload
+    from graph.exposure import Exposure
+
+    loops = [make_loop(), make_loop(names=("AMD", "OpenAI"))]
+    alerts = [Alert(id=f"a{i}", loop=lp, reason="new loop", state=alert_state(lp)) for i, lp in enumerate(loops)]
+    share = Exposure("NVIDIA", 4e10, 0, 4e10 * 0.25, 0.25, False, 1, 0, None, None, 0)
+    context = ReportContext({"NVIDIA": share}, {"d01.txt": {"published": "2025-09-22", "title": "Deal & <more>",
+                                                            "source": "https://news.example/d01"}})
+    payload = digest_payload(alerts, "2026-12-01T00:00:00+00:00", context)
+    text = json.dumps(payload)
+    assert payload["text"].startswith("Ouroboros: 2 new or changed loop(s)")
+    assert len([b for b in payload["blocks"] if b["type"] == "section"]) == 2
+    assert "NVIDIA 25% \\u00b7 OpenAI ?" in text and "first announced 2025-09-22" in text
+    assert "<https://news.example/d01|Deal &amp; &lt;more&gt;>" in text
+    title, body = apprise_message(alerts, "now", context)
+    assert title == "Ouroboros: 2 new or changed loop(s)" and "[Deal & <more>](https://news.example/d01)" in body
