@@ -238,6 +238,13 @@ def read_conf_ports(conf: Path) -> tuple[int, int] | None:
     return bolt, http
 
 
+def _generated_password() -> str:
+    """A random password that ``neo4j-admin`` cannot mistake for an option (no leading '-')."""
+    while (password := secrets.token_urlsafe(18)).startswith("-"):
+        pass
+    return password
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by its owner only (created 0600, never wider)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -420,7 +427,7 @@ class LocalNeo4j:
                 f"{self.neo4j_home} holds a database but no recorded password ({self.password_file}); "
                 f"delete {self.neo4j_home / 'data'} to start over with a new password"
             )
-        password = self._initial_password or secrets.token_urlsafe(18)
+        password = self._initial_password or _generated_password()
         if len(password) < 8:
             raise ServerError("NEO4J_PASSWORD is shorter than the 8 characters Neo4j requires; set a longer one")
         result = self._launcher(
