@@ -147,30 +147,101 @@ UNWIND $pairs AS pair
 MATCH (:Company {name: pair.from})-[f:FLOW]->(:Company {name: pair.to})
 DELETE f
 
-// name: mark_components_stale
-// A FLOW appeared or vanished: Company.scc must be recomputed before loops are read.
+// name: count_flow_changes
+// FLOWs appeared or vanished: count them, and mark their companies for the incremental
+// component refresh while the count stays within the limit (above it the refresh walks the
+// whole FLOW graph and needs no marks). The batch's last statement: it takes the GraphState
+// lock, which graph.writer.refresh_components holds while it works.
+// params: changes, names, limit
 MERGE (s:GraphState {id: 'graph'})
-SET s.components_stale = true
+SET s.flow_changes = coalesce(s.flow_changes, 0) + $changes
+WITH s
+WHERE s.flow_changes <= $limit
+UNWIND $names AS name
+MATCH (c:Company {name: name})
+SET c.dirty = true
 
 // name: flow_edges
-// The FLOW edge list (for the component refresh and for cross-checks).
+// The FLOW edge list (for cross-checks).
 MATCH (a:Company)-[:FLOW]->(b:Company)
 RETURN a.name AS from, b.name AS to
+
+// name: components_state
+// How many FLOWs appeared or vanished since Company.scc was brought up to date (read without a lock).
+OPTIONAL MATCH (s:GraphState {id: 'graph'})
+RETURN coalesce(s.flow_changes, 0) AS changes
+
+// name: lock_components
+// The refresh's first statement: writing GraphState takes its lock until the refresh commits,
+// so no batch can count a FLOW change in between; then reads the count under the lock.
+// params: now
+MERGE (s:GraphState {id: 'graph'})
+SET s.components_at = $now
+RETURN coalesce(s.flow_changes, 0) AS changes
+
+// name: dirty_companies
+// The companies with a FLOW that appeared or vanished since the last refresh, and their old component.
+MATCH (c:Company)
+WHERE c.dirty IS NOT NULL
+RETURN c.name AS name, c.scc AS scc
+
+// name: flow_successors
+// params: names
+UNWIND $names AS name
+MATCH (:Company {name: name})-[:FLOW]->(b:Company)
+RETURN name AS from, b.name AS to
+
+// name: flow_predecessors
+// params: names
+UNWIND $names AS name
+MATCH (a:Company)-[:FLOW]->(:Company {name: name})
+RETURN a.name AS from, name AS to
+
+// name: companies_components
+// params: names
+UNWIND $names AS name
+MATCH (c:Company {name: name})
+RETURN name, c.scc AS scc
+
+// name: component_members
+// params: sccs
+UNWIND $sccs AS scc
+MATCH (c:Company {scc: scc})
+RETURN c.name AS name, scc
+
+// name: flow_adjacency
+// The FLOW graph for the whole-graph refresh, by internal node id (a short integer travels
+// faster than a name; the ids are used only within this transaction). An edge whose start has
+// no incoming FLOW or whose end has no outgoing one lies on no cycle and is left out.
+MATCH (a:Company)-[:FLOW]->(b:Company)
+WHERE EXISTS { (a)<-[:FLOW]-() } AND EXISTS { (b)-[:FLOW]->() }
+RETURN id(a) AS from, collect(id(b)) AS to
+
+// name: company_names_by_id
+// params: ids
+UNWIND $ids AS id
+MATCH (c:Company)
+WHERE id(c) = id
+RETURN id, c.name AS name
 
 // name: current_components
 MATCH (c:Company)
 WHERE c.scc IS NOT NULL
 RETURN c.name AS name, c.scc AS scc
 
-// name: components_state
-OPTIONAL MATCH (s:GraphState {id: 'graph'})
-RETURN coalesce(s.components_stale, false) AS stale
-
 // name: set_components
-// params: rows, now
+// params: rows
 UNWIND $rows AS row
 MATCH (c:Company {name: row.name})
 SET c.scc = row.scc
-WITH count(*) AS updated
+
+// name: finish_components
+// The refresh's last statement, under the lock it took first: the marks it read are cleared
+// and the count starts again from zero.
+// params: now
+OPTIONAL MATCH (c:Company)
+WHERE c.dirty IS NOT NULL
+REMOVE c.dirty
+WITH count(c) AS cleared
 MERGE (s:GraphState {id: 'graph'})
-SET s.components_stale = false, s.components_at = $now
+SET s.flow_changes = 0, s.components_at = $now

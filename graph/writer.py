@@ -6,19 +6,28 @@ are removed. Each batch (whole documents, about ``batch_size`` records) is writt
 transaction, so a crash leaves every document either fully written or untouched, and a rerun
 gives the graph a clean run gives.
 
-After the deals, the batch re-derives the ``FLOW`` relationship of every company pair it touched
-(graph/model.py). ``refresh_components`` recomputes ``Company.scc`` (the strongly connected
-components of the FLOW graph) that lets the loop statement start only where cycles can be; the
-loop reader calls it when a FLOW appeared or vanished since the last refresh.
+The unit of failure is one document. Records are cleaned (control characters removed) and
+checked (index key sizes, empty names) before anything is written, and a document that fails the
+checks is refused by name. A batch that Neo4j refuses anyway is split in halves until the
+document it cannot store is found: that document is refused, the rest commits. Refused
+documents are returned in ``LoadSummary.refused`` with the reason, for the pipeline to record.
 
-Assumes one writer at a time (the pipeline's load step); concurrent loads touching the same
-pair could derive a FLOW from a stale view.
+After the deals, the batch re-derives the ``FLOW`` relationship of every company pair it touched
+(graph/model.py). When a FLOW appears or vanishes the batch counts it in
+``GraphState.flow_changes`` and marks its two companies ``dirty``, in the same transaction.
+``refresh_components`` then brings ``Company.scc`` (the strongly connected components of the
+FLOW graph, which let the loop statement start only where cycles can be) up to date once per
+load: incrementally, for only the part of the graph the changed FLOWs can join or split, or
+over the whole FLOW graph when the changes are many. It holds the ``GraphState`` lock while it
+works, so a concurrent writer's change is never marked up to date before it was counted.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,12 +35,12 @@ from typing import Any
 
 import networkx as nx
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from extractors.records import DealRecord, SourceDocument
-from graph.model import NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
+from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
 from graph.queries import all_queries, run_query
-from ouroboros.errors import GraphError, InputError
+from ouroboros.errors import GraphError
 
 Pair = tuple[str, str]
 
@@ -39,10 +48,25 @@ Pair = tuple[str, str]
 # derived; tests set it to simulate a crash mid-load. Never set in production code.
 _crash_hook: Callable[[int], None] | None = None
 
+# Up to this many FLOW changes since the last refresh, the refresh is incremental (from the
+# dirty companies); above it, one pass over the whole FLOW graph is cheaper than the searches.
+INCREMENTAL_LIMIT = 5000
+# An incremental refresh whose reachability search grows past this many companies falls back
+# to the whole-graph pass (which costs about the same by then).
+SEARCH_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class RefusedDocument:
+    """A document the writer did not store: which one, and what to do about it."""
+
+    doc: str
+    reason: str
+
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """What one ``load_records`` call wrote."""
+    """What one ``load_records`` call wrote, and which documents it refused."""
 
     documents: int
     deals: int
@@ -51,6 +75,8 @@ class LoadSummary:
     flows_deleted: int
     embedded: int
     seconds: float
+    refused: tuple[RefusedDocument, ...] = ()
+    cleaned: int = 0
 
 
 @dataclass
@@ -64,8 +90,18 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def ensure_schema(driver: Driver) -> None:
-    """Create the constraints and indexes of ``cypher/schema.cypher`` (idempotent)."""
+# Drivers whose server has the schema already: the schema is created once per process and server.
+_schema_ready: weakref.WeakSet[Driver] = weakref.WeakSet()
+
+
+def ensure_schema(driver: Driver, *, force: bool = False) -> None:
+    """Create the constraints and indexes of ``cypher/schema.cypher`` once per driver (idempotent).
+
+    The statements are ``IF NOT EXISTS`` and the last waits for the indexes to come online, so the
+    first call on a fresh server costs seconds; later calls with the same driver return at once.
+    """
+    if driver in _schema_ready and not force:
+        return
     statements = [q for q in all_queries().values() if q.source.name == "schema.cypher"]
     try:
         with driver.session() as session:
@@ -73,23 +109,121 @@ def ensure_schema(driver: Driver) -> None:
                 session.run(query.text).consume()
     except Neo4jError as e:
         raise GraphError(f"creating the graph schema failed at {query.name!r}: {e.message}") from e
+    _schema_ready.add(driver)
 
 
-def check_records(records: Sequence[DealRecord]) -> None:
-    """Reject records the graph cannot hold, naming the document, before anything is written."""
-    problems: list[str] = []
-    for record in records:
-        names = [record.investor, record.recipient]
-        if record.spend_back is not None:
-            names.append(record.spend_back.payee)
-        if record.hardware_mandate is not None:
-            names += [record.hardware_mandate.vendor, record.hardware_mandate.product]
+# -- checking and cleaning records -------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (NUL, escapes, ...); tabs and line breaks become spaces."""
+    if value.isprintable():
+        return value
+    return "".join(
+        " " if ch in "\t\n\r\x0b\x0c\x85\u2028\u2029" else ch
+        for ch in value
+        if ch in "\t\n\r\x0b\x0c\x85\u2028\u2029" or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+
+
+def _clean_record(record: DealRecord) -> DealRecord:
+    changes: dict[str, Any] = {}
+    for name in ("doc", "investor", "recipient", "amount_text", "evidence"):
+        value = getattr(record, name)
+        if value is not None and (cleaned := clean_text(value)) != value:
+            changes[name] = cleaned.strip() if name != "evidence" else cleaned
+    if record.spend_back is not None:
+        sb = record.spend_back
+        payee, what = clean_text(sb.payee), clean_text(sb.what) if sb.what is not None else None
+        if (payee, what) != (sb.payee, sb.what):
+            changes["spend_back"] = sb.model_copy(update={"payee": payee.strip(), "what": what})
+    if record.hardware_mandate is not None:
+        hm = record.hardware_mandate
+        product, vendor = clean_text(hm.product), clean_text(hm.vendor)
+        if (product, vendor) != (hm.product, hm.vendor):
+            changes["hardware_mandate"] = hm.model_copy(update={"product": product.strip(), "vendor": vendor.strip()})
+    return record.model_copy(update=changes) if changes else record
+
+
+def _clean_document(document: SourceDocument) -> SourceDocument:
+    changes = {name: clean_text(value) for name in ("doc", "source", "title", "published")
+               if (value := getattr(document, name)) is not None and clean_text(value) != value}
+    return document.model_copy(update=changes) if changes else document
+
+
+def _too_long(value: str) -> bool:
+    return len(value) * 4 > MAX_KEY_BYTES and len(value.encode("utf-8")) > MAX_KEY_BYTES
+
+
+def record_problem(record: DealRecord) -> str | None:
+    """Why the graph cannot hold this (cleaned) record, or None when it can."""
+    names = {"investor": record.investor, "recipient": record.recipient}
+    if record.spend_back is not None:
+        names["spend-back payee"] = record.spend_back.payee
+    if record.hardware_mandate is not None:
+        names["mandated product"] = record.hardware_mandate.product
+        names["product vendor"] = record.hardware_mandate.vendor
+    for role, name in names.items():
+        if not name.strip():
+            return f"a {record.kind} record has an empty {role} name (fix the extractor output)"
+        if _too_long(name):
+            return (f"the {role} name of a {record.kind} record is {len(name.encode('utf-8')):,} bytes, "
+                    f"above the {MAX_KEY_BYTES:,} an index key may hold ({name[:60]!r}...): "
+                    "it is not a company name; fix the extractor output or the document")
+    mandate = record.hardware_mandate
+    if mandate is not None and _too_long(mandate.product + mandate.vendor):
+        return (f"a mandated product and its vendor together exceed the {MAX_KEY_BYTES:,}-byte index key "
+                f"limit ({mandate.product[:40]!r}, {mandate.vendor[:40]!r})")
+    return None
+
+
+def check_records(
+    records: Sequence[DealRecord], documents: Sequence[SourceDocument] = ()
+) -> tuple[list[DealRecord], list[SourceDocument], dict[str, str], int]:
+    """Clean every record and document, and find the documents the graph cannot hold.
+
+    Returns the cleaned records and documents of the documents that pass, the refused documents
+    (doc -> reason: an empty or oversized name, an oversized document id) and how many records or
+    documents had control characters removed. Nothing is written.
+    """
+    refused: dict[str, str] = {}
+    kept: list[DealRecord] = []
+    cleaned = 0
+    for original in records:
+        record = _clean_record(original)
+        cleaned += record is not original
         if not record.doc.strip():
-            problems.append(f"a {record.kind} record {record.investor!r} -> {record.recipient!r} has no doc")
-        if any(not name.strip() for name in names):
-            problems.append(f"{record.doc}: a {record.kind} record has an empty company or product name")
-    if problems:
-        raise InputError("cannot load these records (fix the extractor output): " + "; ".join(problems[:10]))
+            refused.setdefault(original.doc, f"a {record.kind} record {record.investor[:60]!r} -> "
+                                             f"{record.recipient[:60]!r} has no doc (fix the extractor output)")
+            continue
+        if record.doc != original.doc:
+            # A doc id with control characters is not the id the pipeline knows the document by.
+            refused.setdefault(original.doc, "the document id holds control characters; give it a clean id")
+            continue
+        if _too_long(record.doc):
+            refused.setdefault(record.doc, f"the document id is {len(record.doc.encode('utf-8')):,} bytes, above "
+                                           f"the {MAX_KEY_BYTES:,} an index key may hold: give it a shorter id")
+            continue
+        problem = record_problem(record)
+        if problem is not None:
+            refused.setdefault(record.doc, problem)
+            continue
+        kept.append(record)
+    docs: list[SourceDocument] = []
+    for original in documents:
+        document = _clean_document(original)
+        cleaned += document is not original
+        if document.doc != original.doc:
+            refused.setdefault(original.doc, "the document id holds control characters; give it a clean id")
+        elif not document.doc.strip() or _too_long(document.doc):
+            refused.setdefault(document.doc, f"the document id is empty or above the {MAX_KEY_BYTES:,}-byte "
+                                             "index key limit: give it a short, non-empty id")
+        docs.append(document)
+    return ([r for r in kept if r.doc not in refused], [d for d in docs if d.doc not in refused], refused,
+            cleaned)
+
+
+# -- rows ----------------------------------------------------------------------------------------
 
 
 def batches(
@@ -137,10 +271,10 @@ def deal_caption(record: DealRecord) -> str:
     return f"{record.kind} {record.amount_text}" if record.amount_text else record.kind
 
 
-def deal_row(record: DealRecord) -> dict[str, Any]:
+def deal_row(record: DealRecord, deal_id: str | None = None) -> dict[str, Any]:
     """The ``Deal`` node of a record, with the ids it links to."""
     return {
-        "id": record.deal_id, "doc": record.doc, "kind": record.kind, "investor": record.investor,
+        "id": deal_id or record.deal_id, "doc": record.doc, "kind": record.kind, "investor": record.investor,
         "recipient": record.recipient, "amount_usd": record.amount_usd, "amount_text": record.amount_text,
         "status": record.status, "extractor": record.extractor, "confidence": record.confidence,
         "caption": deal_caption(record), "fingerprint": deal_fingerprint(record),
@@ -203,12 +337,15 @@ def format_usd(amount: float | None) -> str:
     return f"${amount:.0f}"
 
 
+# -- loading -------------------------------------------------------------------------------------
+
+
 def load_records(
     driver: Driver,
     records: Sequence[DealRecord],
     documents: Sequence[SourceDocument] = (),
     *,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     embed: bool = True,
 ) -> LoadSummary:
     """Write ``records`` (and the ``documents`` they come from) into the graph.
@@ -222,39 +359,72 @@ def load_records(
         embed: Compute evidence embeddings (all-MiniLM-L6-v2) for the vector index.
 
     Returns:
-        What was written.
+        What was written; ``refused`` names every document that was not stored and why (its
+        earlier state in the graph, if any, is untouched). The other documents are stored.
 
     Raises:
-        InputError: a record has an empty name or doc (nothing is written).
-        GraphError: Neo4j refused a write; batches before it are complete, the failing one is not.
+        GraphError: the server is unreachable or refuses the session; batches before it are
+            complete, the failing one is not (rerun once the server is back).
     """
     started = time.perf_counter()
-    check_records(records)
+    records, documents, refused, cleaned = check_records(records, documents)
     ensure_schema(driver)
     sources = {d.doc: d for d in documents}
     plan = batches(records, documents, batch_size)
-    written = deleted = embedded = 0
+    totals = [0, 0, 0]  # flows written, flows deleted, embedded
     for index, batch in enumerate(plan):
         vectors = _embeddings(driver, batch.records) if embed else {}
-        embedded += len(vectors)
-        try:
-            with driver.session() as session:
-                w, d = session.execute_write(_write_batch, index, batch, sources, vectors, now_iso())
-        except (Neo4jError, ServiceUnavailable) as e:
-            first = batch.docs[0] if batch.docs else "?"
-            raise GraphError(
-                f"writing batch {index + 1}/{len(plan)} (documents {first!r} ... {len(batch.docs)} in all) "
-                f"failed: {e}; earlier batches are stored completely, rerun to finish the load"
-            ) from e
-        written += w
-        deleted += d
-    # Keep the component index fresh for Neo4j Browser users too (a no-op when no FLOW appeared or vanished).
+        totals[2] += len(vectors)
+        _write_isolating(driver, index, len(plan), batch, sources, vectors, refused, totals)
+    # Once per load, and a no-op when no FLOW appeared or vanished.
     refresh_components(driver)
+    stored = [r for r in records if r.doc not in refused]
     return LoadSummary(
-        documents=sum(len(b.docs) for b in plan), deals=len({r.deal_id for r in records}), batches=len(plan),
-        flows_written=written, flows_deleted=deleted, embedded=embedded,
-        seconds=round(time.perf_counter() - started, 3),
+        documents=sum(len(b.docs) for b in plan) - sum(1 for b in plan for d in b.docs if d in refused),
+        deals=len({r.deal_id for r in stored}), batches=len(plan), flows_written=totals[0],
+        flows_deleted=totals[1], embedded=totals[2], seconds=round(time.perf_counter() - started, 3),
+        refused=tuple(RefusedDocument(doc, reason) for doc, reason in refused.items()), cleaned=cleaned,
     )
+
+
+def _write_isolating(
+    driver: Driver,
+    index: int,
+    total: int,
+    batch: _Batch,
+    sources: dict[str, SourceDocument],
+    vectors: dict[str, list[float]],
+    refused: dict[str, str],
+    totals: list[int],
+) -> None:
+    """Write one batch; when Neo4j refuses it, split it until the document it cannot store is found."""
+    try:
+        with driver.session() as session:
+            w, d = session.execute_write(_write_batch, index, batch, sources, vectors, now_iso())
+    except (ServiceUnavailable, SessionExpired, AuthError) as e:
+        first = batch.docs[0] if batch.docs else "?"
+        raise GraphError(
+            f"writing batch {index + 1}/{total} (documents {first!r} ... {len(batch.docs)} in all) failed: "
+            f"{e}; the server is unreachable: check it with `ouroboros neo4j status`, then rerun (earlier "
+            "batches are stored completely, a rerun changes nothing for them)"
+        ) from e
+    except Neo4jError as e:
+        if len(batch.docs) == 1:
+            refused[batch.docs[0]] = (
+                f"Neo4j refused this document's deals ({e.code}: {(e.message or '')[:300]}); the other documents "
+                "were stored. Fix or drop this document (rerunning will not help) and load it again"
+            )
+            return
+        half = len(batch.docs) // 2
+        for docs in (batch.docs[:half], batch.docs[half:]):
+            wanted = set(docs)
+            part = _Batch(docs=docs, records=[r for r in batch.records if r.doc in wanted])
+            part_vectors = {k: v for k, v in vectors.items() if any(evidence_id(r.doc, r.evidence) == k
+                                                                    for r in part.records)}
+            _write_isolating(driver, index, total, part, sources, part_vectors, refused, totals)
+        return
+    totals[0] += w
+    totals[1] += d
 
 
 def _embeddings(driver: Driver, records: Sequence[DealRecord]) -> dict[str, list[float]]:
@@ -281,7 +451,8 @@ def _write_batch(
 ) -> tuple[int, int]:
     """One transaction: documents, their deals (replacing stale ones) and the FLOWs they touch."""
     records = batch.records
-    keep = sorted({r.deal_id for r in records})
+    ids = [r.deal_id for r in records]
+    keep = sorted(set(ids))
     touched: set[Pair] = set()
     for row in run_query(tx, "document_deal_legs", docs=batch.docs):
         a, b = row["investor"], row["recipient"]
@@ -301,16 +472,19 @@ def _write_batch(
     run_query(tx, "upsert_evidence", rows=list(evidence.values()))
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
-    run_query(tx, "upsert_deals", rows=[deal_row(r) for r in records], now=now)
-    run_query(tx, "upsert_spend_backs", rows=[
-        {"deal_id": r.deal_id, "payee": r.spend_back.payee, "what": r.spend_back.what,
-         "amount_usd": r.spend_back.amount_usd}
-        for r in records if r.spend_back is not None and r.spend_back.payee != r.recipient
-    ])
-    run_query(tx, "upsert_mandates", rows=[
-        {"deal_id": r.deal_id, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor}
-        for r in records if r.hardware_mandate is not None
-    ])
+    run_query(tx, "upsert_deals", rows=[deal_row(r, i) for r, i in zip(records, ids, strict=True)], now=now)
+    spend_backs = [
+        {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd}
+        for r, i in zip(records, ids, strict=True) if r.spend_back is not None and r.spend_back.payee != r.recipient
+    ]
+    if spend_backs:
+        run_query(tx, "upsert_spend_backs", rows=spend_backs)
+    mandates = [
+        {"deal_id": i, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor}
+        for r, i in zip(records, ids, strict=True) if r.hardware_mandate is not None
+    ]
+    if mandates:
+        run_query(tx, "upsert_mandates", rows=mandates)
     run_query(tx, "delete_orphan_evidence", docs=batch.docs)
     if _crash_hook is not None:
         _crash_hook(index)
@@ -318,55 +492,162 @@ def _write_batch(
 
 
 def _derive_flows(tx: ManagedTransaction, pairs: set[Pair]) -> tuple[int, int]:
-    """Re-derive the FLOW of each pair from its legs; mark components stale if one appeared or vanished."""
+    """Re-derive the FLOW of each pair from its legs; count the FLOWs that appeared or vanished."""
     if not pairs:
         return 0, 0
     rows = run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(pairs)]).data()
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
-    existence_changed = False
+    changed: set[str] = set()
+    changes = 0
     for row in rows:
         props = aggregate_flow(row["legs"])
         if props is None:
             if row["has_flow"]:
                 removals.append({"from": row["from"], "to": row["to"]})
-                existence_changed = True
+                changed.update((row["from"], row["to"]))
+                changes += 1
         else:
             upserts.append({"from": row["from"], "to": row["to"], "props": props})
-            existence_changed |= not row["has_flow"]
-    run_query(tx, "upsert_flows", rows=upserts)
-    run_query(tx, "delete_flows", pairs=removals)
-    if existence_changed:
-        run_query(tx, "mark_components_stale")
+            if not row["has_flow"]:
+                changed.update((row["from"], row["to"]))
+                changes += 1
+    if upserts:
+        run_query(tx, "upsert_flows", rows=upserts)
+    if removals:
+        run_query(tx, "delete_flows", pairs=removals)
+    if changes:
+        # Last in the transaction: it takes the GraphState lock, which the refresh holds while it works.
+        run_query(tx, "count_flow_changes", changes=changes, names=sorted(changed), limit=INCREMENTAL_LIMIT)
     return len(upserts), len(removals)
 
 
+# -- the component index (Company.scc) ---------------------------------------------------------
+
+
 def refresh_components(driver: Driver, *, force: bool = False) -> bool:
-    """Recompute ``Company.scc`` when a FLOW appeared or vanished since the last refresh.
+    """Bring ``Company.scc`` up to date when a FLOW appeared or vanished since the last refresh.
 
     A directed cycle lies inside one strongly connected component, so the loop statement starts
-    only from companies whose ``scc`` is set and never leaves that component. Returns whether
-    it recomputed.
+    only from companies whose ``scc`` is set and never leaves that component. Up to
+    ``INCREMENTAL_LIMIT`` changed FLOWs, only the companies the changes can join into or split
+    from a component are recomputed; otherwise (or with ``force``) the whole FLOW graph is.
+    Returns whether it recomputed anything.
     """
     try:
         with driver.session() as session:
-            return session.execute_write(_refresh_components, force, now_iso())
+            changes = run_query(session, "components_state").single()["changes"]
+            if not (changes or force):
+                return False
+            return bool(session.execute_write(_refresh_components, force, now_iso()))
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"recomputing the flow components failed: {e}; rerun the command") from e
 
 
 def _refresh_components(tx: ManagedTransaction, force: bool, now: str) -> bool:
-    stale = run_query(tx, "components_state").single()["stale"]
-    if not (stale or force):
+    # Taking the GraphState lock first: a concurrent batch counts its FLOW change (and marks its
+    # companies) only after this transaction ends, so what is cleared here is what was read here.
+    changes = run_query(tx, "lock_components", now=now).single()["changes"]
+    if not (changes or force):
         return False
-    graph = nx.DiGraph()
-    graph.add_edges_from((row["from"], row["to"]) for row in run_query(tx, "flow_edges"))
-    wanted = component_ids(graph)
+    rows = None
+    if not force and changes <= INCREMENTAL_LIMIT:
+        rows = _incremental_components(tx)
+    if rows is None:
+        rows = _all_components(tx)
+    if rows:
+        run_query(tx, "set_components", rows=rows)
+    run_query(tx, "finish_components", now=now)
+    return True
+
+
+def _all_components(tx: ManagedTransaction) -> list[dict[str, Any]]:
+    """The ``scc`` changes over the whole FLOW graph (one pass; edges on no cycle are left out early)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    starts: list[int] = []
+    ends: list[int] = []
+    for row in run_query(tx, "flow_adjacency"):
+        targets = row["to"]
+        starts.extend([row["from"]] * len(targets))
+        ends.extend(targets)
+    wanted: dict[str, str] = {}
+    if starts:
+        ids, inverse = np.unique(np.array(starts + ends, dtype=np.int64), return_inverse=True)
+        src, dst = inverse[: len(starts)], inverse[len(starts):]
+        matrix = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(len(ids), len(ids)))
+        _, labels = connected_components(matrix, directed=True, connection="strong")
+        sizes = np.bincount(labels)
+        members = np.flatnonzero(sizes[labels] > 1)
+        names = {row["id"]: row["name"] for row in run_query(
+            tx, "company_names_by_id", ids=[int(i) for i in ids[members]])}
+        groups: dict[int, list[str]] = {}
+        for position in members:
+            groups.setdefault(int(labels[position]), []).append(names[int(ids[position])])
+        for group in groups.values():
+            wanted.update(dict.fromkeys(group, min(group)))
     current = {row["name"]: row["scc"] for row in run_query(tx, "current_components")}
     rows = [{"name": n, "scc": s} for n, s in wanted.items() if current.get(n) != s]
     rows += [{"name": n, "scc": None} for n in current if n not in wanted]
-    run_query(tx, "set_components", rows=rows, now=now)
-    return True
+    return rows
+
+
+def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | None:
+    """The ``scc`` changes around the dirty companies; None when the search grows too large.
+
+    A component can only change where a changed FLOW runs: a new cycle through an added FLOW
+    u -> v consists of companies reachable from v that reach u, and a removed FLOW can only split
+    the component of its two ends. So with D the dirty companies (both ends of every changed
+    FLOW), every component that changed lies inside Z: the companies reachable from D that reach
+    D, together with the whole old components of D and of those companies. Recomputing the
+    strongly connected components of the FLOWs inside Z gives every company of Z its new
+    component; the others keep theirs.
+    """
+    dirty = {row["name"]: row["scc"] for row in run_query(tx, "dirty_companies")}
+    if not dirty:
+        return []
+    backward = _reach(tx, set(dirty), "flow_predecessors", None)
+    if backward is not None:
+        between = _reach(tx, set(dirty), "flow_successors", backward)
+    else:
+        forward = _reach(tx, set(dirty), "flow_successors", None)
+        if forward is None:
+            return None
+        between = _reach(tx, set(dirty), "flow_predecessors", forward)
+    if between is None:
+        return None
+    old = {row["name"]: row["scc"] for row in run_query(tx, "companies_components", names=sorted(between))}
+    old.update(dirty)
+    sccs = sorted({s for s in old.values() if s is not None})
+    for row in run_query(tx, "component_members", sccs=sccs):
+        old[row["name"]] = row["scc"]
+    zone = set(between) | set(old)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(zone)
+    graph.add_edges_from((row["from"], row["to"]) for row in run_query(tx, "flow_successors", names=sorted(zone))
+                         if row["to"] in zone)
+    wanted = component_ids(graph)
+    return [{"name": n, "scc": wanted.get(n)} for n in sorted(zone) if old.get(n) != wanted.get(n)]
+
+
+def _reach(tx: ManagedTransaction, start: set[str], step: str, within: set[str] | None) -> set[str] | None:
+    """Every company reachable from ``start`` along ``step`` (staying ``within`` when given).
+
+    None when an unbounded search passes ``SEARCH_LIMIT`` companies.
+    """
+    seen = set(start) if within is None else start & within
+    frontier = sorted(seen)
+    while frontier:
+        found = {row["to"] if step == "flow_successors" else row["from"]
+                 for row in run_query(tx, step, names=frontier)}
+        new = found - seen if within is None else (found & within) - seen
+        seen |= new
+        if within is None and len(seen) > SEARCH_LIMIT:
+            return None
+        frontier = sorted(new)
+    return seen
 
 
 def component_ids(graph: nx.DiGraph) -> dict[str, str]:
