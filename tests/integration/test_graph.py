@@ -47,7 +47,7 @@ def networkx_cycles(driver: Driver, max_length: int = 6) -> set[tuple[str, ...]]
     return {canonical_rotation(c) for c in nx.simple_cycles(nx.DiGraph(edges), length_bound=max_length)}
 
 
-VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding"}
+VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding", "flow_changes"}
 
 
 def rows(driver: Driver, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -218,3 +218,16 @@ def test_loops_match_networkx_on_a_dense_random_graph(clean_graph: Driver) -> No
     assert len(ours) == len({loop.orgs for loop in ours})
     assert {loop.orgs for loop in ours} == networkx_cycles(clean_graph, max_length=5)
     assert len(ours) > 10
+
+
+def test_the_loop_statement_walks_at_most_max_loop_length_companies() -> None:
+    """The quantifier of find_loops is a literal: it must agree with graph.model.MAX_LOOP_LENGTH."""
+    import re
+
+    from graph.model import MAX_LOOP_LENGTH
+    from graph.queries import get_query
+
+    text = get_query("find_loops").text
+    (low, high), = re.findall(r"\{(\d+),(\d+)\}\(last:Company\)-\[:FLOW\]->\(s\)", text)
+    assert int(low) == 0 and int(high) + 1 == MAX_LOOP_LENGTH  # the hops inside, plus the closing one
+    assert f"at most {MAX_LOOP_LENGTH}" in get_query("find_loops").doc
