@@ -3,12 +3,14 @@
 // Rows are built by graph.writer from DealRecords; keys are stable ids (graph/model.py).
 
 // name: upsert_documents
+// Returns each document's `published` as stored, for the FLOWs the batch derives.
 // params: rows
 UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
 // Ingestion may have stored these already; a record-only document (no SourceDocument) keeps them.
 SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.title),
     d.content_hash = coalesce(row.content_hash, d.content_hash), d.published = coalesce(row.published, d.published)
+RETURN d.id AS id, d.published AS published
 
 // name: document_deal_legs
 // Every flow leg of the deals these documents stated so far: the pairs to re-derive
@@ -88,6 +90,7 @@ MERGE (investor)-[:PAYS]->(d)
 MERGE (d)-[:TO]->(recipient)
 MERGE (d)-[s:STATED_BY]->(e)
 SET s.extractor = row.extractor, s.confidence = row.confidence
+RETURN d.id AS id, d.first_seen AS first_seen
 
 // name: upsert_spend_backs
 // params: rows
@@ -106,9 +109,16 @@ MERGE (p:Product {name: row.product, vendor: row.vendor})
 MERGE (p)-[:MADE_BY]->(vendor)
 MERGE (d)-[:MANDATES]->(p)
 
+// name: existing_flows
+// The pairs that have a FLOW now.
+// params: pairs
+UNWIND $pairs AS pair
+MATCH (:Company {name: pair.from})-[:FLOW]->(:Company {name: pair.to})
+RETURN pair.from AS from, pair.to AS to
+
 // name: read_flow_legs
-// Every deal leg from one company to another, for the pairs whose FLOW is re-derived,
-// with the FLOW that exists now (null when none).
+// Every deal leg from one company to another, for pairs whose FLOW exists and is re-derived,
+// with the FLOW's properties now (null when it has none).
 // params: pairs
 UNWIND $pairs AS pair
 MATCH (a:Company {name: pair.from}), (b:Company {name: pair.to})
@@ -132,7 +142,7 @@ WITH a, b, f,
     RETURN {deal_id: d.id, kind: 'mandate', amount_usd: null, status: d.status, doc: d.doc,
             first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
   } AS legs
-RETURN a.name AS from, b.name AS to, f IS NOT NULL AS has_flow, legs
+RETURN a.name AS from, b.name AS to, properties(f) AS current, legs
 
 // name: upsert_flows
 // params: rows

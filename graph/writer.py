@@ -83,6 +83,7 @@ class LoadSummary:
 class _Batch:
     docs: list[str] = field(default_factory=list)
     records: list[DealRecord] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # the records' deal ids, computed once
 
 
 def now_iso() -> str:
@@ -244,6 +245,7 @@ def batches(
             current = _Batch()
         current.docs.append(doc)
         current.records.extend(doc_records)
+        current.ids.extend(r.deal_id for r in doc_records)
     if current.docs:
         result.append(current)
     return result
@@ -260,9 +262,18 @@ def document_row(doc: str, source: SourceDocument | None) -> dict[str, Any]:
 
 
 def deal_fingerprint(record: DealRecord) -> str:
-    """A digest of everything about a deal that may change while its id stays the same."""
-    content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
-    content["extractor"] = record.extractor
+    """A digest of everything about a deal that may change while its id stays the same.
+
+    The same JSON as ``record.model_dump(mode="json")`` of those fields gives (tested), built by
+    hand: the dump costs more than the rest of a row together.
+    """
+    sb, hm = record.spend_back, record.hardware_mandate
+    content = {
+        "amount_usd": record.amount_usd, "amount_text": record.amount_text,
+        "spend_back": None if sb is None else {"payee": sb.payee, "what": sb.what, "amount_usd": sb.amount_usd},
+        "hardware_mandate": None if hm is None else {"product": hm.product, "vendor": hm.vendor},
+        "status": record.status, "confidence": record.confidence, "extractor": record.extractor,
+    }
     return json.dumps(content, sort_keys=True, ensure_ascii=False)
 
 
@@ -378,10 +389,10 @@ def load_records(
         _write_isolating(driver, index, len(plan), batch, sources, vectors, refused, totals)
     # Once per load, and a no-op when no FLOW appeared or vanished.
     refresh_components(driver)
-    stored = [r for r in records if r.doc not in refused]
+    stored = {i for b in plan for r, i in zip(b.records, b.ids, strict=True) if r.doc not in refused}
     return LoadSummary(
         documents=sum(len(b.docs) for b in plan) - sum(1 for b in plan for d in b.docs if d in refused),
-        deals=len({r.deal_id for r in stored}), batches=len(plan), flows_written=totals[0],
+        deals=len(stored), batches=len(plan), flows_written=totals[0],
         flows_deleted=totals[1], embedded=totals[2], seconds=round(time.perf_counter() - started, 3),
         refused=tuple(RefusedDocument(doc, reason) for doc, reason in refused.items()), cleaned=cleaned,
     )
@@ -418,9 +429,10 @@ def _write_isolating(
         half = len(batch.docs) // 2
         for docs in (batch.docs[:half], batch.docs[half:]):
             wanted = set(docs)
-            part = _Batch(docs=docs, records=[r for r in batch.records if r.doc in wanted])
-            part_vectors = {k: v for k, v in vectors.items() if any(evidence_id(r.doc, r.evidence) == k
-                                                                    for r in part.records)}
+            kept = [(r, i) for r, i in zip(batch.records, batch.ids, strict=True) if r.doc in wanted]
+            part = _Batch(docs=docs, records=[r for r, _ in kept], ids=[i for _, i in kept])
+            own = {evidence_id(r.doc, r.evidence) for r in part.records}
+            part_vectors = {k: v for k, v in vectors.items() if k in own}
             _write_isolating(driver, index, total, part, sources, part_vectors, refused, totals)
         return
     totals[0] += w
@@ -451,7 +463,7 @@ def _write_batch(
 ) -> tuple[int, int]:
     """One transaction: documents, their deals (replacing stale ones) and the FLOWs they touch."""
     records = batch.records
-    ids = [r.deal_id for r in records]
+    ids = batch.ids or [r.deal_id for r in records]
     keep = sorted(set(ids))
     touched: set[Pair] = set()
     for row in run_query(tx, "document_deal_legs", docs=batch.docs):
@@ -462,7 +474,8 @@ def _write_batch(
         touched.update(record_pairs(record))
     touched = {(a, b) for a, b in touched if a != b}
 
-    run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs])
+    stored = run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs])
+    published = {row["id"]: row["published"] for row in stored}
     run_query(tx, "delete_stale_deals", docs=batch.docs, keep=keep)
     run_query(tx, "delete_deal_extras", ids=keep)
     names = {n for pair in touched for n in pair} | {r.investor for r in records} | {r.recipient for r in records}
@@ -472,7 +485,8 @@ def _write_batch(
     run_query(tx, "upsert_evidence", rows=list(evidence.values()))
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
-    run_query(tx, "upsert_deals", rows=[deal_row(r, i) for r, i in zip(records, ids, strict=True)], now=now)
+    first_seen = {row["id"]: row["first_seen"] for row in run_query(
+        tx, "upsert_deals", rows=[deal_row(r, i) for r, i in zip(records, ids, strict=True)], now=now)}
     spend_backs = [
         {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd}
         for r, i in zip(records, ids, strict=True) if r.spend_back is not None and r.spend_back.payee != r.recipient
@@ -488,29 +502,77 @@ def _write_batch(
     run_query(tx, "delete_orphan_evidence", docs=batch.docs)
     if _crash_hook is not None:
         _crash_hook(index)
-    return _derive_flows(tx, touched)
+    return _derive_flows(tx, touched, batch_legs(records, ids, first_seen, published))
 
 
-def _derive_flows(tx: ManagedTransaction, pairs: set[Pair]) -> tuple[int, int]:
-    """Re-derive the FLOW of each pair from its legs; count the FLOWs that appeared or vanished."""
+def batch_legs(
+    records: Sequence[DealRecord], ids: Sequence[str], first_seen: dict[str, str], published: dict[str, str | None]
+) -> dict[Pair, list[dict[str, Any]]]:
+    """The legs of money the batch's records make, by pair, as ``read_flow_legs`` returns them.
+
+    A deal stated twice in a batch is one node: the last record set its properties, and it keeps
+    the spend-backs and mandates of all of them (as ``upsert_spend_backs`` and ``upsert_mandates``
+    write them).
+    """
+    last = dict(zip(ids, records, strict=True))
+    extras: dict[Pair, dict[str, dict[str, Any]]] = {}  # pair -> deal id -> leg
+    for deal_id, r in zip(ids, records, strict=True):
+        if r.spend_back is not None and r.spend_back.payee != r.recipient:
+            extras.setdefault((r.recipient, r.spend_back.payee), {})[f"s{deal_id}"] = {
+                "deal_id": deal_id, "kind": "spend_back", "amount_usd": r.spend_back.amount_usd}
+        if r.hardware_mandate is not None and r.hardware_mandate.vendor != r.recipient:
+            extras.setdefault((r.recipient, r.hardware_mandate.vendor), {})[f"m{deal_id}"] = {
+                "deal_id": deal_id, "kind": "mandate", "amount_usd": None}
+    legs: dict[Pair, list[dict[str, Any]]] = {}
+
+    def base(deal_id: str) -> dict[str, Any]:
+        r = last[deal_id]
+        return {"deal_id": deal_id, "status": r.status, "doc": r.doc, "first_seen": first_seen.get(deal_id),
+                "confidence": r.confidence, "published": published.get(r.doc)}
+
+    for deal_id, r in last.items():
+        if r.investor != r.recipient:
+            legs.setdefault((r.investor, r.recipient), []).append(
+                {**base(deal_id), "kind": r.kind, "amount_usd": r.amount_usd})
+    for pair, by_deal in extras.items():
+        legs.setdefault(pair, []).extend({**base(leg["deal_id"]), **leg} for leg in by_deal.values())
+    return legs
+
+
+def _derive_flows(
+    tx: ManagedTransaction, pairs: set[Pair], legs: dict[Pair, list[dict[str, Any]]]
+) -> tuple[int, int]:
+    """Re-derive the FLOW of each pair from its legs; count the FLOWs that appeared or vanished.
+
+    A pair without a FLOW has no live leg outside this batch (a FLOW exists exactly when a pair
+    has a leg that is not denied), so its FLOW follows from the batch's own legs and nothing is
+    read. The legs of a pair that has a FLOW are read from the graph, and the FLOW is written
+    only when its properties change: a rerun writes none.
+    """
     if not pairs:
         return 0, 0
-    rows = run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(pairs)]).data()
+    ordered = [{"from": a, "to": b} for a, b in sorted(pairs)]
+    existing = {(row["from"], row["to"]) for row in run_query(tx, "existing_flows", pairs=ordered)}
+    derived: dict[Pair, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for pair in pairs - existing:
+        derived[pair] = (None, aggregate_flow(legs.get(pair, ())))
+    if existing:
+        for row in run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(existing)]):
+            derived[(row["from"], row["to"])] = (row["current"], aggregate_flow(row["legs"]))
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
     changed: set[str] = set()
     changes = 0
-    for row in rows:
-        props = aggregate_flow(row["legs"])
+    for (a, b), (current, props) in sorted(derived.items()):
         if props is None:
-            if row["has_flow"]:
-                removals.append({"from": row["from"], "to": row["to"]})
-                changed.update((row["from"], row["to"]))
+            if current is not None:
+                removals.append({"from": a, "to": b})
+                changed.update((a, b))
                 changes += 1
-        else:
-            upserts.append({"from": row["from"], "to": row["to"], "props": props})
-            if not row["has_flow"]:
-                changed.update((row["from"], row["to"]))
+        elif current is None or _props_differ(current, props):
+            upserts.append({"from": a, "to": b, "props": props})
+            if current is None:
+                changed.update((a, b))
                 changes += 1
     if upserts:
         run_query(tx, "upsert_flows", rows=upserts)
@@ -522,7 +584,9 @@ def _derive_flows(tx: ManagedTransaction, pairs: set[Pair]) -> tuple[int, int]:
     return len(upserts), len(removals)
 
 
-# -- the component index (Company.scc) ---------------------------------------------------------
+def _props_differ(current: dict[str, Any], props: dict[str, Any]) -> bool:
+    # Neo4j drops null properties and hands lists back as lists.
+    return {k: v for k, v in props.items() if v is not None} != current
 
 
 def refresh_components(driver: Driver, *, force: bool = False) -> bool:

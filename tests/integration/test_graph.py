@@ -231,3 +231,18 @@ def test_the_loop_statement_walks_at_most_max_loop_length_companies() -> None:
     (low, high), = re.findall(r"\{(\d+),(\d+)\}\(last:Company\)-\[:FLOW\]->\(s\)", text)
     assert int(low) == 0 and int(high) + 1 == MAX_LOOP_LENGTH  # the hops inside, plus the closing one
     assert f"at most {MAX_LOOP_LENGTH}" in get_query("find_loops").doc
+
+
+def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
+    """Stored fingerprints stay valid: the writer's fast fingerprint equals the pydantic dump it replaced."""
+    from graph.writer import deal_fingerprint
+
+    for record in [
+        deal("f.txt", "Acme", "Birch", amount=1e9, evidence="x", confidence=0.3,
+             spend_back=SpendBack(payee="Cedar", what="cloud", amount_usd=5e8),
+             hardware_mandate=HardwareMandate(product="Chip", vendor="Dune")),
+        deal("f.txt", "Acme", "Birch", kind="loan", status="in_talks"),
+    ]:
+        content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
+        content["extractor"] = record.extractor
+        assert deal_fingerprint(record) == json.dumps(content, sort_keys=True, ensure_ascii=False)
