@@ -160,16 +160,18 @@ DELETE f
 // name: count_flow_changes
 // FLOWs appeared or vanished: count them, and mark their companies for the incremental
 // component refresh while the count stays within the limit (above it the refresh walks the
-// whole FLOW graph and needs no marks). The batch's last statement: it takes the GraphState
-// lock, which graph.writer.refresh_components holds while it works.
-// params: changes, names, limit
+// whole FLOW graph and needs no marks): `dirty` is true at an end of a FLOW that appeared
+// (it can join components), false at an end of one that only vanished (it can split one).
+// The batch's last statement: it takes the GraphState lock, which
+// graph.writer.refresh_components holds while it works.
+// params: changes, rows, limit
 MERGE (s:GraphState {id: 'graph'})
 SET s.flow_changes = coalesce(s.flow_changes, 0) + $changes
 WITH s
 WHERE s.flow_changes <= $limit
-UNWIND $names AS name
-MATCH (c:Company {name: name})
-SET c.dirty = true
+UNWIND $rows AS row
+MATCH (c:Company {name: row.name})
+SET c.dirty = coalesce(c.dirty, false) OR row.added
 
 // name: flow_edges
 // The FLOW edge list (for cross-checks).
@@ -193,7 +195,7 @@ RETURN coalesce(s.flow_changes, 0) AS changes
 // The companies with a FLOW that appeared or vanished since the last refresh, and their old component.
 MATCH (c:Company)
 WHERE c.dirty IS NOT NULL
-RETURN c.name AS name, c.scc AS scc
+RETURN c.name AS name, c.scc AS scc, c.dirty AS added
 
 // name: flow_successors
 // params: names

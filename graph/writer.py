@@ -561,18 +561,19 @@ def _derive_flows(
             derived[(row["from"], row["to"])] = (row["current"], aggregate_flow(row["legs"]))
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
-    changed: set[str] = set()
+    changed: dict[str, bool] = {}  # company -> whether a FLOW of it appeared (else one only vanished)
     changes = 0
     for (a, b), (current, props) in sorted(derived.items()):
         if props is None:
             if current is not None:
                 removals.append({"from": a, "to": b})
-                changed.update((a, b))
+                for name in (a, b):
+                    changed.setdefault(name, False)
                 changes += 1
         elif current is None or _props_differ(current, props):
             upserts.append({"from": a, "to": b, "props": props})
             if current is None:
-                changed.update((a, b))
+                changed.update({a: True, b: True})
                 changes += 1
     if upserts:
         run_query(tx, "upsert_flows", rows=upserts)
@@ -580,7 +581,8 @@ def _derive_flows(
         run_query(tx, "delete_flows", pairs=removals)
     if changes:
         # Last in the transaction: it takes the GraphState lock, which the refresh holds while it works.
-        run_query(tx, "count_flow_changes", changes=changes, names=sorted(changed), limit=INCREMENTAL_LIMIT)
+        run_query(tx, "count_flow_changes", changes=changes, limit=INCREMENTAL_LIMIT,
+                  rows=[{"name": n, "added": added} for n, added in sorted(changed.items())])
     return len(upserts), len(removals)
 
 
@@ -663,23 +665,28 @@ def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | No
 
     A component can only change where a changed FLOW runs: a new cycle through an added FLOW
     u -> v consists of companies reachable from v that reach u, and a removed FLOW can only split
-    the component of its two ends. So with D the dirty companies (both ends of every changed
-    FLOW), every component that changed lies inside Z: the companies reachable from D that reach
-    D, together with the whole old components of D and of those companies. Recomputing the
+    the component of its two ends. So with A the ends of the added FLOWs and D every dirty
+    company, every component that changed lies inside Z: the companies reachable from A that
+    reach A, and D, together with the whole old components of all of them. Recomputing the
     strongly connected components of the FLOWs inside Z gives every company of Z its new
-    component; the others keep theirs.
+    component; the others keep theirs. The search runs from A backwards first and forwards
+    within what it found (or the other way round when the backward search grows too large).
     """
-    dirty = {row["name"]: row["scc"] for row in run_query(tx, "dirty_companies")}
-    if not dirty:
+    rows = run_query(tx, "dirty_companies").data()
+    if not rows:
         return []
-    backward = _reach(tx, set(dirty), "flow_predecessors", None)
-    if backward is not None:
-        between = _reach(tx, set(dirty), "flow_successors", backward)
-    else:
-        forward = _reach(tx, set(dirty), "flow_successors", None)
-        if forward is None:
-            return None
-        between = _reach(tx, set(dirty), "flow_predecessors", forward)
+    dirty = {row["name"]: row["scc"] for row in rows}
+    added = {row["name"] for row in rows if row["added"]}
+    between: set[str] | None = set()
+    if added:
+        backward = _reach(tx, added, "flow_predecessors", None)
+        if backward is not None:
+            between = _reach(tx, added, "flow_successors", backward)
+        else:
+            forward = _reach(tx, added, "flow_successors", None)
+            if forward is None:
+                return None
+            between = _reach(tx, added, "flow_predecessors", forward)
     if between is None:
         return None
     old = {row["name"]: row["scc"] for row in run_query(tx, "companies_components", names=sorted(between))}
@@ -687,7 +694,7 @@ def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | No
     sccs = sorted({s for s in old.values() if s is not None})
     for row in run_query(tx, "component_members", sccs=sccs):
         old[row["name"]] = row["scc"]
-    zone = set(between) | set(old)
+    zone = set(old)
     graph = nx.DiGraph()
     graph.add_nodes_from(zone)
     graph.add_edges_from((row["from"], row["to"]) for row in run_query(tx, "flow_successors", names=sorted(zone))
