@@ -73,8 +73,28 @@ UNWIND $rows AS row
 MATCH (e:Evidence {id: row.id})
 CALL db.create.setNodeVectorProperty(e, 'embedding', row.embedding)
 
+// name: existing_deals
+// The deal ids already stored (the rest are created without MERGE).
+// params: ids
+UNWIND $ids AS id
+MATCH (d:Deal {id: id})
+RETURN id
+
+// name: create_deals
+// Deals the graph does not hold yet (checked in the same transaction; one writer per home):
+// plain CREATE, as fast as the bare load, plus the evidence link. A deal id appears once in $rows.
+// params: rows, now
+UNWIND $rows AS row
+MATCH (investor:Company {name: row.investor})
+MATCH (recipient:Company {name: row.recipient})
+MATCH (e:Evidence {id: row.evidence_id})
+CREATE (investor)-[:PAYS]->(d:Deal {id: row.id, doc: row.doc, kind: row.kind, amount_usd: row.amount_usd,
+        amount_text: row.amount_text, status: row.status, extractor: row.extractor, confidence: row.confidence,
+        caption: row.caption, fingerprint: row.fingerprint, first_seen: $now, updated_at: $now})-[:TO]->(recipient)
+CREATE (d)-[:STATED_BY {extractor: row.extractor, confidence: row.confidence}]->(e)
+
 // name: upsert_deals
-// `updated_at` moves only when the deal's content changed (its fingerprint).
+// Deals stored before: `updated_at` moves only when the deal's content changed (its fingerprint).
 // params: rows, now
 UNWIND $rows AS row
 MATCH (investor:Company {name: row.investor})

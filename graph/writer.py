@@ -51,9 +51,10 @@ _crash_hook: Callable[[int], None] | None = None
 # Up to this many FLOW changes since the last refresh, the refresh is incremental (from the
 # dirty companies); above it, one pass over the whole FLOW graph is cheaper than the searches.
 INCREMENTAL_LIMIT = 5000
-# An incremental refresh whose reachability search grows past this many companies falls back
-# to the whole-graph pass (which costs about the same by then).
-SEARCH_LIMIT = 20_000
+# An incremental refresh whose reachability searches (forwards and backwards from the ends of
+# the new FLOWs) both grow past this many companies falls back to the whole-graph pass, which
+# costs about the same by then.
+SEARCH_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -485,8 +486,7 @@ def _write_batch(
     run_query(tx, "upsert_evidence", rows=list(evidence.values()))
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
-    first_seen = {row["id"]: row["first_seen"] for row in run_query(
-        tx, "upsert_deals", rows=[deal_row(r, i) for r, i in zip(records, ids, strict=True)], now=now)}
+    first_seen = _write_deals(tx, records, ids, now)
     spend_backs = [
         {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd}
         for r, i in zip(records, ids, strict=True) if r.spend_back is not None and r.spend_back.payee != r.recipient
@@ -503,6 +503,24 @@ def _write_batch(
     if _crash_hook is not None:
         _crash_hook(index)
     return _derive_flows(tx, touched, batch_legs(records, ids, first_seen, published))
+
+
+def _write_deals(tx: ManagedTransaction, records: Sequence[DealRecord], ids: Sequence[str], now: str) -> dict[str, str]:
+    """Create the new deals, update the stored ones; returns every deal's ``first_seen``."""
+    stored = {row["id"] for row in run_query(tx, "existing_deals", ids=sorted(set(ids)))}
+    fresh: dict[str, dict[str, Any]] = {}  # the last record of a deal sets its properties, as MERGE + SET would
+    old: list[dict[str, Any]] = []
+    for record, deal_id in zip(records, ids, strict=True):
+        if deal_id in stored:
+            old.append(deal_row(record, deal_id))
+        else:
+            fresh[deal_id] = deal_row(record, deal_id)
+    first_seen = dict.fromkeys(fresh, now)
+    if fresh:
+        run_query(tx, "create_deals", rows=list(fresh.values()), now=now)
+    if old:
+        first_seen.update((row["id"], row["first_seen"]) for row in run_query(tx, "upsert_deals", rows=old, now=now))
+    return first_seen
 
 
 def batch_legs(
@@ -669,24 +687,14 @@ def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | No
     company, every component that changed lies inside Z: the companies reachable from A that
     reach A, and D, together with the whole old components of all of them. Recomputing the
     strongly connected components of the FLOWs inside Z gives every company of Z its new
-    component; the others keep theirs. The search runs from A backwards first and forwards
-    within what it found (or the other way round when the backward search grows too large).
+    component; the others keep theirs.
     """
     rows = run_query(tx, "dirty_companies").data()
     if not rows:
         return []
     dirty = {row["name"]: row["scc"] for row in rows}
     added = {row["name"] for row in rows if row["added"]}
-    between: set[str] | None = set()
-    if added:
-        backward = _reach(tx, added, "flow_predecessors", None)
-        if backward is not None:
-            between = _reach(tx, added, "flow_successors", backward)
-        else:
-            forward = _reach(tx, added, "flow_successors", None)
-            if forward is None:
-                return None
-            between = _reach(tx, added, "flow_predecessors", forward)
+    between = _between(tx, added) if added else set()
     if between is None:
         return None
     old = {row["name"]: row["scc"] for row in run_query(tx, "companies_components", names=sorted(between))}
@@ -703,22 +711,45 @@ def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | No
     return [{"name": n, "scc": wanted.get(n)} for n in sorted(zone) if old.get(n) != wanted.get(n)]
 
 
-def _reach(tx: ManagedTransaction, start: set[str], step: str, within: set[str] | None) -> set[str] | None:
-    """Every company reachable from ``start`` along ``step`` (staying ``within`` when given).
+class _Search:
+    """A breadth-first search along FLOWs (``flow_successors`` or ``flow_predecessors``), one level a step."""
 
-    None when an unbounded search passes ``SEARCH_LIMIT`` companies.
+    def __init__(self, start: set[str], step: str, within: set[str] | None = None) -> None:
+        self.step_query, self.within = step, within
+        self.seen = set(start) if within is None else start & within
+        self.frontier = sorted(self.seen)
+
+    @property
+    def done(self) -> bool:
+        return not self.frontier
+
+    def step(self, tx: ManagedTransaction) -> None:
+        side = "to" if self.step_query == "flow_successors" else "from"
+        found = {row[side] for row in run_query(tx, self.step_query, names=self.frontier)} - self.seen
+        if self.within is not None:
+            found &= self.within
+        self.seen |= found
+        self.frontier = sorted(found)
+
+
+def _between(tx: ManagedTransaction, start: set[str]) -> set[str] | None:
+    """The companies reachable from ``start`` that reach ``start``; None when that costs too much.
+
+    Both directions are searched a level at a time, the smaller first; when one is complete, the
+    other continues only inside it (a company on a path from ``start`` to a company that reaches
+    ``start`` reaches it too). None when both pass ``SEARCH_LIMIT`` companies.
     """
-    seen = set(start) if within is None else start & within
-    frontier = sorted(seen)
-    while frontier:
-        found = {row["to"] if step == "flow_successors" else row["from"]
-                 for row in run_query(tx, step, names=frontier)}
-        new = found - seen if within is None else (found & within) - seen
-        seen |= new
-        if within is None and len(seen) > SEARCH_LIMIT:
+    forward, backward = _Search(start, "flow_successors"), _Search(start, "flow_predecessors")
+    while not (forward.done or backward.done):
+        if min(len(forward.seen), len(backward.seen)) > SEARCH_LIMIT:
             return None
-        frontier = sorted(new)
-    return seen
+        (forward if len(forward.seen) <= len(backward.seen) else backward).step(tx)
+    complete = forward if forward.done else backward
+    other = "flow_predecessors" if complete is forward else "flow_successors"
+    rest = _Search(start, other, within=complete.seen)
+    while not rest.done:
+        rest.step(tx)
+    return rest.seen
 
 
 def component_ids(graph: nx.DiGraph) -> dict[str, str]:

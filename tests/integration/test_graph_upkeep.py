@@ -43,7 +43,11 @@ def state(driver: Driver) -> int:
     return rows(driver, "components_state")[0]["changes"]
 
 
-def test_incremental_upkeep_matches_a_full_recompute_after_adds_and_removals(clean_graph: Driver) -> None:
+@pytest.mark.parametrize("search_limit", [writer.SEARCH_LIMIT, 2])
+def test_incremental_upkeep_matches_a_full_recompute_after_adds_and_removals(
+    clean_graph: Driver, monkeypatch: pytest.MonkeyPatch, search_limit: int
+) -> None:
+    monkeypatch.setattr(writer, "SEARCH_LIMIT", search_limit)  # 2: searches give up, the whole-graph pass runs
     rng = random.Random(11)
     names = [f"Co{i:02d}" for i in range(16)]
     # Each document is one company's set of deals: reloading it with other records adds and removes FLOWs.
