@@ -2,6 +2,13 @@
 // loads a batch of whole documents, so a batch is written entirely or not at all.
 // Rows are built by graph.writer from DealRecords; keys are stable ids (graph/model.py).
 
+// name: lock_graph
+// A batch's first statement: writing GraphState (the value stays the same) takes its lock until
+// the batch commits, so batches of concurrent loads, and component refreshes, run one at a time
+// and a batch's existence checks (existing_deals, existing_flows) stay true until it commits.
+MERGE (s:GraphState {id: 'graph'})
+SET s.flow_changes = coalesce(s.flow_changes, 0)
+
 // name: upsert_documents
 // Returns each document's `published` as stored, for the FLOWs the batch derives.
 // params: rows
@@ -164,6 +171,14 @@ WITH a, b, f,
   } AS legs
 RETURN a.name AS from, b.name AS to, properties(f) AS current, legs
 
+// name: create_flows
+// FLOWs of pairs that had none (checked under the lock_graph lock).
+// params: rows
+UNWIND $rows AS row
+MATCH (a:Company {name: row.from}), (b:Company {name: row.to})
+CREATE (a)-[f:FLOW]->(b)
+SET f = row.props
+
 // name: upsert_flows
 // params: rows
 UNWIND $rows AS row
@@ -182,8 +197,7 @@ DELETE f
 // component refresh while the count stays within the limit (above it the refresh walks the
 // whole FLOW graph and needs no marks): `dirty` is true at an end of a FLOW that appeared
 // (it can join components), false at an end of one that only vanished (it can split one).
-// The batch's last statement: it takes the GraphState lock, which
-// graph.writer.refresh_components holds while it works.
+// The batch holds the GraphState lock already (lock_graph).
 // params: changes, rows, limit
 MERGE (s:GraphState {id: 'graph'})
 SET s.flow_changes = coalesce(s.flow_changes, 0) + $changes

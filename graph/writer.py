@@ -18,8 +18,11 @@ After the deals, the batch re-derives the ``FLOW`` relationship of every company
 ``refresh_components`` then brings ``Company.scc`` (the strongly connected components of the
 FLOW graph, which let the loop statement start only where cycles can be) up to date once per
 load: incrementally, for only the part of the graph the changed FLOWs can join or split, or
-over the whole FLOW graph when the changes are many. It holds the ``GraphState`` lock while it
-works, so a concurrent writer's change is never marked up to date before it was counted.
+over the whole FLOW graph when the changes are many.
+
+Every batch and every refresh takes the ``GraphState`` lock first, so they run one at a time
+even across processes: a concurrent writer's change is never marked up to date before it was
+counted, and what a batch reads (which deals and FLOWs exist) stays true until it commits.
 """
 
 from __future__ import annotations
@@ -463,6 +466,8 @@ def _write_batch(
     now: str,
 ) -> tuple[int, int]:
     """One transaction: documents, their deals (replacing stale ones) and the FLOWs they touch."""
+    # The GraphState lock first: concurrent batches and component refreshes wait for this one.
+    run_query(tx, "lock_graph")
     records = batch.records
     ids = batch.ids or [r.deal_id for r in records]
     keep = sorted(set(ids))
@@ -506,7 +511,11 @@ def _write_batch(
 
 
 def _write_deals(tx: ManagedTransaction, records: Sequence[DealRecord], ids: Sequence[str], now: str) -> dict[str, str]:
-    """Create the new deals, update the stored ones; returns every deal's ``first_seen``."""
+    """Create the new deals, update the stored ones; returns every deal's ``first_seen``.
+
+    Which deals exist is read under the batch's GraphState lock, so no other writer creates one
+    in between: the new ones are created without MERGE (a third of the cost).
+    """
     stored = {row["id"] for row in run_query(tx, "existing_deals", ids=sorted(set(ids)))}
     fresh: dict[str, dict[str, Any]] = {}  # the last record of a deal sets its properties, as MERGE + SET would
     old: list[dict[str, Any]] = []
@@ -577,6 +586,7 @@ def _derive_flows(
     if existing:
         for row in run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(existing)]):
             derived[(row["from"], row["to"])] = (row["current"], aggregate_flow(row["legs"]))
+    creates: list[dict[str, Any]] = []
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
     changed: dict[str, bool] = {}  # company -> whether a FLOW of it appeared (else one only vanished)
@@ -588,20 +598,22 @@ def _derive_flows(
                 for name in (a, b):
                     changed.setdefault(name, False)
                 changes += 1
-        elif current is None or _props_differ(current, props):
+        elif current is None:
+            creates.append({"from": a, "to": b, "props": props})
+            changed.update({a: True, b: True})
+            changes += 1
+        elif _props_differ(current, props):
             upserts.append({"from": a, "to": b, "props": props})
-            if current is None:
-                changed.update({a: True, b: True})
-                changes += 1
+    if creates:
+        run_query(tx, "create_flows", rows=creates)
     if upserts:
         run_query(tx, "upsert_flows", rows=upserts)
     if removals:
         run_query(tx, "delete_flows", pairs=removals)
     if changes:
-        # Last in the transaction: it takes the GraphState lock, which the refresh holds while it works.
         run_query(tx, "count_flow_changes", changes=changes, limit=INCREMENTAL_LIMIT,
                   rows=[{"name": n, "added": added} for n, added in sorted(changed.items())])
-    return len(upserts), len(removals)
+    return len(creates) + len(upserts), len(removals)
 
 
 def _props_differ(current: dict[str, Any], props: dict[str, Any]) -> bool:
@@ -629,8 +641,9 @@ def refresh_components(driver: Driver, *, force: bool = False) -> bool:
 
 
 def _refresh_components(tx: ManagedTransaction, force: bool, now: str) -> bool:
-    # Taking the GraphState lock first: a concurrent batch counts its FLOW change (and marks its
-    # companies) only after this transaction ends, so what is cleared here is what was read here.
+    # The GraphState lock first: every batch takes it first too, so a concurrent batch runs wholly
+    # before this refresh (and is seen) or wholly after it (and is counted afresh): what is
+    # cleared here is exactly what was read here.
     changes = run_query(tx, "lock_components", now=now).single()["changes"]
     if not (changes or force):
         return False
