@@ -251,10 +251,10 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
 
 def markdown_table(rows: list[Row]) -> str:
     lines = [
-        "| companies | flows | planted rings | loops found (ours / networkx) | all planted found | same set "
-        "| load: writer (s) | load: bare UNWIND CREATE (s) | writer / bare throughput | upkeep in the load (s) "
-        "| whole-graph refresh (s) | loops: find_loops (s) | loops + upkeep (s) | loops: networkx (s) "
-        "| change: load (s) | change: refresh (s) | change: same set |",
+        ("| companies | flows | planted rings | loops found (ours / networkx) | all planted found | same set "
+         "| load: writer (s) | load: bare UNWIND CREATE (s) | writer / bare throughput | upkeep in the load (s) "
+         "| whole-graph refresh (s) | loops: find_loops (s) | loops + upkeep (s) | loops: networkx (s) "
+         "| change: load (s) | change: refresh (s) | change: same set |"),
         "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:

@@ -38,7 +38,7 @@ from typing import Any
 
 import networkx as nx
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from extractors.records import DealRecord, SourceDocument
 from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
@@ -317,6 +317,16 @@ def aggregate_flow(legs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     live = [leg for leg in legs if leg["status"] not in NON_FLOW_STATUSES]
     if not live:
         return None
+    if len(live) == 1:  # most pairs: the same result, without the set and list building
+        (leg,) = live
+        date = leg["published"] or leg["first_seen"] or None
+        return {
+            "deal_ids": [leg["deal_id"]], "kinds": [leg["kind"]], "amount_usd": leg["amount_usd"],
+            "statuses": [leg["status"]], "docs": [leg["doc"]], "sources": 1,
+            "tentative": leg["status"] in TENTATIVE_STATUSES, "confidence": float(leg["confidence"] or 0.0),
+            "first_seen": leg["first_seen"] or None, "latest": date,
+            "label": flow_label([leg["kind"]], leg["amount_usd"]),
+        }
     amounts = [leg["amount_usd"] for leg in live if leg["amount_usd"] is not None]
     kinds = sorted({leg["kind"] for leg in live})
     amount = max(amounts) if amounts else None
@@ -360,7 +370,7 @@ def load_records(
     records: Sequence[DealRecord],
     documents: Sequence[SourceDocument] = (),
     *,
-    batch_size: int = 2000,
+    batch_size: int = 5000,
     embed: bool = True,
 ) -> LoadSummary:
     """Write ``records`` (and the ``documents`` they come from) into the graph.
@@ -425,10 +435,12 @@ def _write_isolating(
         ) from e
     except Neo4jError as e:
         if len(batch.docs) == 1:
-            refused[batch.docs[0]] = (
-                f"Neo4j refused this document's deals ({e.code}: {(e.message or '')[:300]}); the other documents "
-                "were stored. Fix or drop this document (rerunning will not help) and load it again"
-            )
+            what = (f"Neo4j could not store this document's deals now ({e.code}: {(e.message or '')[:300]}); "
+                    "the other documents were stored. Load it again later"
+                    if isinstance(e, TransientError) else
+                    f"Neo4j refused this document's deals ({e.code}: {(e.message or '')[:300]}); the other "
+                    "documents were stored. Fix or drop this document (rerunning will not help) and load it again")
+            refused[batch.docs[0]] = what
             return
         half = len(batch.docs) // 2
         for docs in (batch.docs[:half], batch.docs[half:]):

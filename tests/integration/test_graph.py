@@ -246,3 +246,16 @@ def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
         content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
         content["extractor"] = record.extractor
         assert deal_fingerprint(record) == json.dumps(content, sort_keys=True, ensure_ascii=False)
+
+
+def test_one_leg_flows_take_the_short_path_to_the_same_result() -> None:
+    """aggregate_flow's single-leg shortcut gives what the general path gives for the same leg twice."""
+    import itertools
+
+    base = {"deal_id": "x", "kind": "investment", "doc": "d", "confidence": 0.8}
+    for amount, status, first_seen, published, confidence in itertools.product(
+            [None, 1e9], ["announced", "in_talks", "denied"], ["2026-01-01", None, ""], [None, "2025-01-01", ""],
+            [None, 0.7]):
+        leg = {**base, "amount_usd": amount, "status": status, "first_seen": first_seen, "published": published,
+               "confidence": confidence}
+        assert writer.aggregate_flow([leg]) == writer.aggregate_flow([leg, dict(leg)])
