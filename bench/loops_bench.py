@@ -11,10 +11,16 @@ out-degree 10 would instead hold about 10^k/k cycles of every length k whatever 
 is neither what deal graphs look like nor something any enumerator can list; see docs/graph.md.
 
 Measured in one run, on the same flows:
-- load: ``graph.writer.load_records`` (one DealRecord per flow, 100 per document, no embeddings)
-  against a bare ``UNWIND ... CREATE`` of the same rows (cypher/bench.cypher);
+- load: ``graph.writer.load_records`` (one DealRecord per flow, 100 per document, no embeddings,
+  the writer's default batches) against a bare ``UNWIND ... CREATE`` of the same rows
+  (cypher/bench.cypher);
+- upkeep: the component refresh the load ran once at its end (timed inside the load), and the
+  whole-graph pass on its own (``refresh_components(force=True)``);
 - loops: ``graph.loops.find_loops(max_length=6)`` against networkx
-  ``simple_cycles(G, length_bound=6)`` (graph building included);
+  ``simple_cycles(G, length_bound=6)`` (graph building included); "with upkeep" adds the load's
+  refresh to find_loops;
+- a small change on the loaded graph: one document closing new rings and one planted ring's
+  document reloaded without a ring edge (the incremental refresh), then the loops again;
 and every planted ring must be among the loops found, and both sides must find the same set.
 
 It empties the graph of the Neo4j it connects to: point it at a scratch server
@@ -110,10 +116,41 @@ class Row:
     all_planted_found: bool
     same_set: bool
     load_ours_s: float
+    upkeep_in_load_s: float
     refresh_s: float
     load_bare_s: float
     query_ours_s: float
     query_networkx_s: float
+    delta_load_s: float = 0.0
+    delta_upkeep_s: float = 0.0
+    delta_same_set: bool = True
+
+
+def delta_records(
+    edges: list[Edge], records: list[DealRecord], rings: list[tuple[str, ...]], *, new_rings: int = 5, seed: int = 9
+) -> tuple[list[DealRecord], list[Edge], list[Edge]]:
+    """A small change: one document closing ``new_rings`` new 3-rings between companies of the last
+    tier on no ring (peers, like the planted rings), and the document of one planted ring edge
+    reloaded without it. Returns the records to load and the flows added and removed."""
+    rng = random.Random(seed)
+    on_rings = {name for ring in rings for name in ring}
+    heads = {a for a, _ in edges}
+    free = sorted({b for _, b in edges} - heads - on_rings)
+    rng.shuffle(free)
+    added: list[Edge] = []
+    for i in range(new_rings):
+        ring = free[3 * i: 3 * i + 3]
+        added += list(zip(ring, ring[1:] + ring[:1], strict=True))
+    existing = set(edges)
+    added = [e for e in added if e not in existing]
+    delta = [DealRecord(doc="bench-delta", kind="investment", investor=a, recipient=b, amount_usd=1e9,
+                        amount_text="$1 billion", status="announced", evidence="", confidence=0.9, extractor="bench")
+             for a, b in added]
+    ring = rings[0]
+    cut = (ring[0], ring[1])
+    (doc,) = {r.doc for r in records if (r.investor, r.recipient) == cut}
+    delta += [r for r in records if r.doc == doc and (r.investor, r.recipient) != cut]
+    return delta, added, [cut]
 
 
 def run_size(driver: object, n: int, max_length: int) -> Row:
@@ -150,14 +187,31 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
     note("bare UNWIND CREATE load", load_bare)
     wipe()
 
-    started = time.perf_counter()
-    load_records(driver, records, batch_size=1000)  # type: ignore[arg-type]
-    load_ours = time.perf_counter() - started
-    note("writer load", load_ours)
+    import graph.writer as writer_module
+
+    upkeep: list[float] = []
+    refresh = writer_module.refresh_components
+
+    def timed_refresh(*args: object, **kwargs: object) -> bool:
+        started = time.perf_counter()
+        try:
+            return refresh(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            upkeep.append(time.perf_counter() - started)
+
+    writer_module.refresh_components = timed_refresh  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        load_records(driver, records)  # type: ignore[arg-type]
+        load_ours = time.perf_counter() - started
+    finally:
+        writer_module.refresh_components = refresh
+    upkeep_in_load = sum(upkeep)
+    note(f"writer load (its component refresh {upkeep_in_load:.2f} s)", load_ours)
     started = time.perf_counter()
     refresh_components(driver, force=True)  # type: ignore[arg-type]
-    refresh = time.perf_counter() - started
-    note("component refresh", refresh)
+    full_refresh = time.perf_counter() - started
+    note("component refresh, whole graph", full_refresh)
 
     started = time.perf_counter()
     ours = {loop.orgs for loop in find_loops(driver, max_length=max_length)}  # type: ignore[arg-type]
@@ -168,29 +222,48 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
     theirs = networkx_loops(edges, max_length)
     query_nx = time.perf_counter() - started
     note(f"networkx simple_cycles ({len(theirs)} loops)", query_nx)
+
+    # A small change on the big graph: the incremental refresh.
+    delta, added, removed = delta_records(edges, records, rings)
+    upkeep.clear()
+    writer_module.refresh_components = timed_refresh  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        load_records(driver, delta)  # type: ignore[arg-type]
+        delta_load = time.perf_counter() - started
+    finally:
+        writer_module.refresh_components = refresh
+    note(f"change of {len(added)} new and {len(removed)} removed flows: load (refresh {sum(upkeep):.2f} s)",
+         delta_load)
+    after = sorted((set(edges) | set(added)) - set(removed))
+    delta_same = {loop.orgs for loop in find_loops(driver, max_length=max_length)} == networkx_loops(  # type: ignore[arg-type]
+        after, max_length)
     # The graph stays loaded (inspect it in Browser); the next size's run empties it first.
 
     return Row(
         companies=n, flows=len(edges), planted=len(rings), loops_ours=len(ours), loops_networkx=len(theirs),
         all_planted_found=set(rings) <= ours, same_set=ours == theirs, load_ours_s=round(load_ours, 2),
-        refresh_s=round(refresh, 2), load_bare_s=round(load_bare, 2), query_ours_s=round(query_ours, 2),
-        query_networkx_s=round(query_nx, 2),
+        upkeep_in_load_s=round(upkeep_in_load, 2), refresh_s=round(full_refresh, 2), load_bare_s=round(load_bare, 2),
+        query_ours_s=round(query_ours, 2), query_networkx_s=round(query_nx, 2), delta_load_s=round(delta_load, 2),
+        delta_upkeep_s=round(sum(upkeep), 2), delta_same_set=delta_same,
     )
 
 
 def markdown_table(rows: list[Row]) -> str:
     lines = [
-        "| companies | flows | planted rings | loops found (ours / networkx) | all planted found | same set "
-        "| load: writer (s) | load: bare UNWIND CREATE (s) | writer flows/s | component refresh (s) "
-        "| loops: find_loops (s) | loops: networkx (s) |",
-        "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+        ("| companies | flows | planted rings | loops found (ours / networkx) | all planted found | same set "
+         "| load: writer (s) | load: bare UNWIND CREATE (s) | writer / bare throughput | upkeep in the load (s) "
+         "| whole-graph refresh (s) | loops: find_loops (s) | loops + upkeep (s) | loops: networkx (s) "
+         "| change: load (s) | change: refresh (s) | change: same set |"),
+        "|---:|---:|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r.companies:,} | {r.flows:,} | {r.planted:,} | {r.loops_ours:,} / {r.loops_networkx:,} "
             f"| {'yes' if r.all_planted_found else 'NO'} | {'yes' if r.same_set else 'NO'} | {r.load_ours_s} "
-            f"| {r.load_bare_s} | {r.flows / max(r.load_ours_s, 1e-9):,.0f} | {r.refresh_s} | {r.query_ours_s} "
-            f"| {r.query_networkx_s} |"
+            f"| {r.load_bare_s} | {r.load_bare_s / max(r.load_ours_s, 1e-9):.2f}x | {r.upkeep_in_load_s} "
+            f"| {r.refresh_s} | {r.query_ours_s} | {r.upkeep_in_load_s + r.query_ours_s:.2f} | {r.query_networkx_s} "
+            f"| {r.delta_load_s} | {r.delta_upkeep_s} | {'yes' if r.delta_same_set else 'NO'} |"
         )
     return "\n".join(lines)
 
@@ -216,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         driver.close()
     print(markdown_table(rows))
-    return 0 if all(r.all_planted_found and r.same_set for r in rows) else 1
+    return 0 if all(r.all_planted_found and r.same_set and r.delta_same_set for r in rows) else 1
 
 
 if __name__ == "__main__":

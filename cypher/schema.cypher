@@ -41,6 +41,10 @@ CREATE INDEX evidence_doc IF NOT EXISTS FOR (e:Evidence) ON (e.doc)
 // The loop statement starts only from companies that sit in a cycle.
 CREATE INDEX company_scc IF NOT EXISTS FOR (c:Company) ON (c.scc)
 
+// name: index_company_dirty
+// The incremental component refresh starts from the companies whose FLOWs changed.
+CREATE INDEX company_dirty IF NOT EXISTS FOR (c:Company) ON (c.dirty)
+
 // name: index_alert_channel
 CREATE INDEX alert_channel IF NOT EXISTS FOR (a:Alert) ON (a.channel)
 

@@ -2,13 +2,22 @@
 // loads a batch of whole documents, so a batch is written entirely or not at all.
 // Rows are built by graph.writer from DealRecords; keys are stable ids (graph/model.py).
 
+// name: lock_graph
+// A batch's first statement: writing GraphState (the value stays the same) takes its lock until
+// the batch commits, so batches of concurrent loads, and component refreshes, run one at a time
+// and a batch's existence checks (existing_deals, existing_flows) stay true until it commits.
+MERGE (s:GraphState {id: 'graph'})
+SET s.flow_changes = coalesce(s.flow_changes, 0)
+
 // name: upsert_documents
+// Returns each document's `published` as stored, for the FLOWs the batch derives.
 // params: rows
 UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
 // Ingestion may have stored these already; a record-only document (no SourceDocument) keeps them.
 SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.title),
     d.content_hash = coalesce(row.content_hash, d.content_hash), d.published = coalesce(row.published, d.published)
+RETURN d.id AS id, d.published AS published
 
 // name: document_deal_legs
 // Every flow leg of the deals these documents stated so far: the pairs to re-derive
@@ -71,8 +80,28 @@ UNWIND $rows AS row
 MATCH (e:Evidence {id: row.id})
 CALL db.create.setNodeVectorProperty(e, 'embedding', row.embedding)
 
+// name: existing_deals
+// The deal ids already stored (the rest are created without MERGE).
+// params: ids
+UNWIND $ids AS id
+MATCH (d:Deal {id: id})
+RETURN id
+
+// name: create_deals
+// Deals the graph does not hold yet (checked in the same transaction; one writer per home):
+// plain CREATE, as fast as the bare load, plus the evidence link. A deal id appears once in $rows.
+// params: rows, now
+UNWIND $rows AS row
+MATCH (investor:Company {name: row.investor})
+MATCH (recipient:Company {name: row.recipient})
+MATCH (e:Evidence {id: row.evidence_id})
+CREATE (investor)-[:PAYS]->(d:Deal {id: row.id, doc: row.doc, kind: row.kind, amount_usd: row.amount_usd,
+        amount_text: row.amount_text, status: row.status, extractor: row.extractor, confidence: row.confidence,
+        caption: row.caption, fingerprint: row.fingerprint, first_seen: $now, updated_at: $now})-[:TO]->(recipient)
+CREATE (d)-[:STATED_BY {extractor: row.extractor, confidence: row.confidence}]->(e)
+
 // name: upsert_deals
-// `updated_at` moves only when the deal's content changed (its fingerprint).
+// Deals stored before: `updated_at` moves only when the deal's content changed (its fingerprint).
 // params: rows, now
 UNWIND $rows AS row
 MATCH (investor:Company {name: row.investor})
@@ -88,6 +117,7 @@ MERGE (investor)-[:PAYS]->(d)
 MERGE (d)-[:TO]->(recipient)
 MERGE (d)-[s:STATED_BY]->(e)
 SET s.extractor = row.extractor, s.confidence = row.confidence
+RETURN d.id AS id, d.first_seen AS first_seen
 
 // name: upsert_spend_backs
 // params: rows
@@ -106,9 +136,16 @@ MERGE (p:Product {name: row.product, vendor: row.vendor})
 MERGE (p)-[:MADE_BY]->(vendor)
 MERGE (d)-[:MANDATES]->(p)
 
+// name: existing_flows
+// The pairs that have a FLOW now.
+// params: pairs
+UNWIND $pairs AS pair
+MATCH (:Company {name: pair.from})-[:FLOW]->(:Company {name: pair.to})
+RETURN pair.from AS from, pair.to AS to
+
 // name: read_flow_legs
-// Every deal leg from one company to another, for the pairs whose FLOW is re-derived,
-// with the FLOW that exists now (null when none).
+// Every deal leg from one company to another, for pairs whose FLOW exists and is re-derived,
+// with the FLOW's properties now (null when it has none).
 // params: pairs
 UNWIND $pairs AS pair
 MATCH (a:Company {name: pair.from}), (b:Company {name: pair.to})
@@ -132,7 +169,15 @@ WITH a, b, f,
     RETURN {deal_id: d.id, kind: 'mandate', amount_usd: null, status: d.status, doc: d.doc,
             first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
   } AS legs
-RETURN a.name AS from, b.name AS to, f IS NOT NULL AS has_flow, legs
+RETURN a.name AS from, b.name AS to, properties(f) AS current, legs
+
+// name: create_flows
+// FLOWs of pairs that had none (checked under the lock_graph lock).
+// params: rows
+UNWIND $rows AS row
+MATCH (a:Company {name: row.from}), (b:Company {name: row.to})
+CREATE (a)-[f:FLOW]->(b)
+SET f = row.props
 
 // name: upsert_flows
 // params: rows
@@ -147,30 +192,102 @@ UNWIND $pairs AS pair
 MATCH (:Company {name: pair.from})-[f:FLOW]->(:Company {name: pair.to})
 DELETE f
 
-// name: mark_components_stale
-// A FLOW appeared or vanished: Company.scc must be recomputed before loops are read.
+// name: count_flow_changes
+// FLOWs appeared or vanished: count them, and mark their companies for the incremental
+// component refresh while the count stays within the limit (above it the refresh walks the
+// whole FLOW graph and needs no marks): `dirty` is true at an end of a FLOW that appeared
+// (it can join components), false at an end of one that only vanished (it can split one).
+// The batch holds the GraphState lock already (lock_graph).
+// params: changes, rows, limit
 MERGE (s:GraphState {id: 'graph'})
-SET s.components_stale = true
+SET s.flow_changes = coalesce(s.flow_changes, 0) + $changes
+WITH s
+WHERE s.flow_changes <= $limit
+UNWIND $rows AS row
+MATCH (c:Company {name: row.name})
+SET c.dirty = coalesce(c.dirty, false) OR row.added
 
 // name: flow_edges
-// The FLOW edge list (for the component refresh and for cross-checks).
+// The FLOW edge list (for cross-checks).
 MATCH (a:Company)-[:FLOW]->(b:Company)
 RETURN a.name AS from, b.name AS to
+
+// name: components_state
+// How many FLOWs appeared or vanished since Company.scc was brought up to date (read without a lock).
+OPTIONAL MATCH (s:GraphState {id: 'graph'})
+RETURN coalesce(s.flow_changes, 0) AS changes
+
+// name: lock_components
+// The refresh's first statement: writing GraphState takes its lock until the refresh commits,
+// so no batch can count a FLOW change in between; then reads the count under the lock.
+// params: now
+MERGE (s:GraphState {id: 'graph'})
+SET s.components_at = $now
+RETURN coalesce(s.flow_changes, 0) AS changes
+
+// name: dirty_companies
+// The companies with a FLOW that appeared or vanished since the last refresh, and their old component.
+MATCH (c:Company)
+WHERE c.dirty IS NOT NULL
+RETURN c.name AS name, c.scc AS scc, c.dirty AS added
+
+// name: flow_successors
+// params: names
+UNWIND $names AS name
+MATCH (:Company {name: name})-[:FLOW]->(b:Company)
+RETURN name AS from, b.name AS to
+
+// name: flow_predecessors
+// params: names
+UNWIND $names AS name
+MATCH (a:Company)-[:FLOW]->(:Company {name: name})
+RETURN a.name AS from, name AS to
+
+// name: companies_components
+// params: names
+UNWIND $names AS name
+MATCH (c:Company {name: name})
+RETURN name, c.scc AS scc
+
+// name: component_members
+// params: sccs
+UNWIND $sccs AS scc
+MATCH (c:Company {scc: scc})
+RETURN c.name AS name, scc
+
+// name: flow_adjacency
+// The FLOW graph for the whole-graph refresh, by internal node id (a short integer travels
+// faster than a name; the ids are used only within this transaction). An edge whose start has
+// no incoming FLOW or whose end has no outgoing one lies on no cycle and is left out.
+MATCH (a:Company)-[:FLOW]->(b:Company)
+WHERE EXISTS { (a)<-[:FLOW]-() } AND EXISTS { (b)-[:FLOW]->() }
+RETURN id(a) AS from, collect(id(b)) AS to
+
+// name: company_names_by_id
+// params: ids
+UNWIND $ids AS id
+MATCH (c:Company)
+WHERE id(c) = id
+RETURN id, c.name AS name
 
 // name: current_components
 MATCH (c:Company)
 WHERE c.scc IS NOT NULL
 RETURN c.name AS name, c.scc AS scc
 
-// name: components_state
-OPTIONAL MATCH (s:GraphState {id: 'graph'})
-RETURN coalesce(s.components_stale, false) AS stale
-
 // name: set_components
-// params: rows, now
+// params: rows
 UNWIND $rows AS row
 MATCH (c:Company {name: row.name})
 SET c.scc = row.scc
-WITH count(*) AS updated
+
+// name: finish_components
+// The refresh's last statement, under the lock it took first: the marks it read are cleared
+// and the count starts again from zero.
+// params: now
+OPTIONAL MATCH (c:Company)
+WHERE c.dirty IS NOT NULL
+REMOVE c.dirty
+WITH count(c) AS cleared
 MERGE (s:GraphState {id: 'graph'})
-SET s.components_stale = false, s.components_at = $now
+SET s.flow_changes = 0, s.components_at = $now

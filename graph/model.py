@@ -45,9 +45,10 @@ class RelSpec:
 COMPANY = NodeSpec(
     "Company",
     key=("name",),
-    properties=("name", "scc", "inbound_usd", "round_trip_usd", "round_trip_share", "round_trip_text"),
+    properties=("name", "scc", "dirty", "inbound_usd", "round_trip_usd", "round_trip_share", "round_trip_text"),
     doc=(
         "A canonical company name. `scc` names its strongly connected component of FLOWs (null when alone); "
+        "`dirty` is set while a FLOW of it appeared or vanished and `scc` is not yet updated for it; "
         "the round-trip figures are a Browser snapshot (graph/browser/snapshot.py)."
     ),
 )
@@ -121,8 +122,11 @@ LOOP = NodeSpec(
 GRAPH_STATE = NodeSpec(
     "GraphState",
     key=("id",),
-    properties=("id", "components_stale", "components_at"),
-    doc="A single bookkeeping node: whether `Company.scc` must be recomputed before loops are read.",
+    properties=("id", "flow_changes", "components_at"),
+    doc=(
+        "A single bookkeeping node: `flow_changes` counts the FLOWs that appeared or vanished since "
+        "`Company.scc` was last brought up to date (0 = up to date)."
+    ),
 )
 
 PAYS = RelSpec("PAYS", "Company", "Deal", (), "The party the money or value comes from (investor, buyer, lender...).")
@@ -157,8 +161,13 @@ EMBEDDING_DIMENSIONS = 384
 NON_FLOW_STATUSES: frozenset[str] = frozenset({"denied"})
 # Deals in these statuses make a FLOW that is marked tentative.
 TENTATIVE_STATUSES: frozenset[str] = frozenset({"in_talks"})
-# The longest loop the loop statement can walk (its quantifier is a literal in cypher/loops.cypher).
+# The longest loop the loop statement can walk (its quantifier is a literal in cypher/loops.cypher;
+# tests/unit/test_queries.py ties the two together).
 MAX_LOOP_LENGTH = 8
+# Neo4j refuses a range-index key above about 8 KB (8,167 bytes for one string). Every indexed
+# string the writer stores (names, document ids) must stay below this many UTF-8 bytes; a product's
+# composite key (name, vendor) below it in total.
+MAX_KEY_BYTES = 4000
 
 
 def evidence_id(doc: str, text: str) -> str:

@@ -6,30 +6,42 @@ are removed. Each batch (whole documents, about ``batch_size`` records) is writt
 transaction, so a crash leaves every document either fully written or untouched, and a rerun
 gives the graph a clean run gives.
 
-After the deals, the batch re-derives the ``FLOW`` relationship of every company pair it touched
-(graph/model.py). ``refresh_components`` recomputes ``Company.scc`` (the strongly connected
-components of the FLOW graph) that lets the loop statement start only where cycles can be; the
-loop reader calls it when a FLOW appeared or vanished since the last refresh.
+The unit of failure is one document. Records are cleaned (control characters removed) and
+checked (index key sizes, empty names) before anything is written, and a document that fails the
+checks is refused by name. A batch that Neo4j refuses anyway is split in halves until the
+document it cannot store is found: that document is refused, the rest commits. Refused
+documents are returned in ``LoadSummary.refused`` with the reason, for the pipeline to record.
 
-Assumes one writer at a time (the pipeline's load step); concurrent loads touching the same
-pair could derive a FLOW from a stale view.
+After the deals, the batch re-derives the ``FLOW`` relationship of every company pair it touched
+(graph/model.py). When a FLOW appears or vanishes the batch counts it in
+``GraphState.flow_changes`` and marks its two companies ``dirty``, in the same transaction.
+``refresh_components`` then brings ``Company.scc`` (the strongly connected components of the
+FLOW graph, which let the loop statement start only where cycles can be) up to date once per
+load: incrementally, for only the part of the graph the changed FLOWs can join or split, or
+over the whole FLOW graph when the changes are many.
+
+Every batch and every refresh takes the ``GraphState`` lock first, so they run one at a time
+even across processes: a concurrent writer's change is never marked up to date before it was
+counted, and what a batch reads (which deals and FLOWs exist) stays true until it commits.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
-from graph.model import NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
+from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
 from graph.queries import all_queries, run_query
-from ouroboros.core.errors import GraphError, InputError
+from ouroboros.core.errors import GraphError, ServerError
 from ouroboros.core.formatting import format_usd, now_iso
 from ouroboros.core.records import DealRecord, SourceDocument
 
@@ -41,10 +53,26 @@ TextEmbedder = Callable[[list[str]], Sequence[Sequence[float]]]
 # derived; tests set it to simulate a crash mid-load. Never set in production code.
 _crash_hook: Callable[[int], None] | None = None
 
+# Up to this many FLOW changes since the last refresh, the refresh is incremental (from the
+# dirty companies); above it, one pass over the whole FLOW graph is cheaper than the searches.
+INCREMENTAL_LIMIT = 5000
+# An incremental refresh whose reachability searches (forwards and backwards from the ends of
+# the new FLOWs) both grow past this many companies falls back to the whole-graph pass, which
+# costs about the same by then.
+SEARCH_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class RefusedDocument:
+    """A document the writer did not store: which one, and what to do about it."""
+
+    doc: str
+    reason: str
+
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """What one ``load_records`` call wrote."""
+    """What one ``load_records`` call wrote, and which documents it refused."""
 
     documents: int
     deals: int
@@ -53,16 +81,29 @@ class LoadSummary:
     flows_deleted: int
     embedded: int
     seconds: float
+    refused: tuple[RefusedDocument, ...] = ()
+    cleaned: int = 0
 
 
 @dataclass
 class _Batch:
     docs: list[str] = field(default_factory=list)
     records: list[DealRecord] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # the records' deal ids, computed once
 
 
-def ensure_schema(driver: Driver) -> None:
-    """Create the constraints and indexes of ``cypher/schema.cypher`` (idempotent)."""
+# Drivers whose server has the schema already: the schema is created once per process and server.
+_schema_ready: weakref.WeakSet[Driver] = weakref.WeakSet()
+
+
+def ensure_schema(driver: Driver, *, force: bool = False) -> None:
+    """Create the constraints and indexes of ``cypher/schema.cypher`` once per driver (idempotent).
+
+    The statements are ``IF NOT EXISTS`` and the last waits for the indexes to come online, so the
+    first call on a fresh server costs seconds; later calls with the same driver return at once.
+    """
+    if driver in _schema_ready and not force:
+        return
     statements = [q for q in all_queries().values() if q.source.name == "schema.cypher"]
     try:
         with driver.session() as session:
@@ -70,23 +111,121 @@ def ensure_schema(driver: Driver) -> None:
                 session.run(query.text).consume()
     except Neo4jError as e:
         raise GraphError(f"creating the graph schema failed at {query.name!r}: {e.message}") from e
+    _schema_ready.add(driver)
 
 
-def check_records(records: Sequence[DealRecord]) -> None:
-    """Reject records the graph cannot hold, naming the document, before anything is written."""
-    problems: list[str] = []
-    for record in records:
-        names = [record.investor, record.recipient]
-        if record.spend_back is not None:
-            names.append(record.spend_back.payee)
-        if record.hardware_mandate is not None:
-            names += [record.hardware_mandate.vendor, record.hardware_mandate.product]
+# -- checking and cleaning records -------------------------------------------------------------
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (NUL, escapes, ...); tabs and line breaks become spaces."""
+    if value.isprintable():
+        return value
+    return "".join(
+        " " if ch in "\t\n\r\x0b\x0c\x85\u2028\u2029" else ch
+        for ch in value
+        if ch in "\t\n\r\x0b\x0c\x85\u2028\u2029" or unicodedata.category(ch) not in ("Cc", "Cs")
+    )
+
+
+def _clean_record(record: DealRecord) -> DealRecord:
+    changes: dict[str, Any] = {}
+    for name in ("doc", "investor", "recipient", "amount_text", "evidence"):
+        value = getattr(record, name)
+        if value is not None and (cleaned := clean_text(value)) != value:
+            changes[name] = cleaned.strip() if name != "evidence" else cleaned
+    if record.spend_back is not None:
+        sb = record.spend_back
+        payee, what = clean_text(sb.payee), clean_text(sb.what) if sb.what is not None else None
+        if (payee, what) != (sb.payee, sb.what):
+            changes["spend_back"] = sb.model_copy(update={"payee": payee.strip(), "what": what})
+    if record.hardware_mandate is not None:
+        hm = record.hardware_mandate
+        product, vendor = clean_text(hm.product), clean_text(hm.vendor)
+        if (product, vendor) != (hm.product, hm.vendor):
+            changes["hardware_mandate"] = hm.model_copy(update={"product": product.strip(), "vendor": vendor.strip()})
+    return record.model_copy(update=changes) if changes else record
+
+
+def _clean_document(document: SourceDocument) -> SourceDocument:
+    changes = {name: clean_text(value) for name in ("doc", "source", "title", "published")
+               if (value := getattr(document, name)) is not None and clean_text(value) != value}
+    return document.model_copy(update=changes) if changes else document
+
+
+def _too_long(value: str) -> bool:
+    return len(value) * 4 > MAX_KEY_BYTES and len(value.encode("utf-8")) > MAX_KEY_BYTES
+
+
+def record_problem(record: DealRecord) -> str | None:
+    """Why the graph cannot hold this (cleaned) record, or None when it can."""
+    names = {"investor": record.investor, "recipient": record.recipient}
+    if record.spend_back is not None:
+        names["spend-back payee"] = record.spend_back.payee
+    if record.hardware_mandate is not None:
+        names["mandated product"] = record.hardware_mandate.product
+        names["product vendor"] = record.hardware_mandate.vendor
+    for role, name in names.items():
+        if not name.strip():
+            return f"a {record.kind} record has an empty {role} name (fix the extractor output)"
+        if _too_long(name):
+            return (f"the {role} name of a {record.kind} record is {len(name.encode('utf-8')):,} bytes, "
+                    f"above the {MAX_KEY_BYTES:,} an index key may hold ({name[:60]!r}...): "
+                    "it is not a company name; fix the extractor output or the document")
+    mandate = record.hardware_mandate
+    if mandate is not None and _too_long(mandate.product + mandate.vendor):
+        return (f"a mandated product and its vendor together exceed the {MAX_KEY_BYTES:,}-byte index key "
+                f"limit ({mandate.product[:40]!r}, {mandate.vendor[:40]!r})")
+    return None
+
+
+def check_records(
+    records: Sequence[DealRecord], documents: Sequence[SourceDocument] = ()
+) -> tuple[list[DealRecord], list[SourceDocument], dict[str, str], int]:
+    """Clean every record and document, and find the documents the graph cannot hold.
+
+    Returns the cleaned records and documents of the documents that pass, the refused documents
+    (doc -> reason: an empty or oversized name, an oversized document id) and how many records or
+    documents had control characters removed. Nothing is written.
+    """
+    refused: dict[str, str] = {}
+    kept: list[DealRecord] = []
+    cleaned = 0
+    for original in records:
+        record = _clean_record(original)
+        cleaned += record is not original
         if not record.doc.strip():
-            problems.append(f"a {record.kind} record {record.investor!r} -> {record.recipient!r} has no doc")
-        if any(not name.strip() for name in names):
-            problems.append(f"{record.doc}: a {record.kind} record has an empty company or product name")
-    if problems:
-        raise InputError("cannot load these records (fix the extractor output): " + "; ".join(problems[:10]))
+            refused.setdefault(original.doc, f"a {record.kind} record {record.investor[:60]!r} -> "
+                                             f"{record.recipient[:60]!r} has no doc (fix the extractor output)")
+            continue
+        if record.doc != original.doc:
+            # A doc id with control characters is not the id the pipeline knows the document by.
+            refused.setdefault(original.doc, "the document id holds control characters; give it a clean id")
+            continue
+        if _too_long(record.doc):
+            refused.setdefault(record.doc, f"the document id is {len(record.doc.encode('utf-8')):,} bytes, above "
+                                           f"the {MAX_KEY_BYTES:,} an index key may hold: give it a shorter id")
+            continue
+        problem = record_problem(record)
+        if problem is not None:
+            refused.setdefault(record.doc, problem)
+            continue
+        kept.append(record)
+    docs: list[SourceDocument] = []
+    for original in documents:
+        document = _clean_document(original)
+        cleaned += document is not original
+        if document.doc != original.doc:
+            refused.setdefault(original.doc, "the document id holds control characters; give it a clean id")
+        elif not document.doc.strip() or _too_long(document.doc):
+            refused.setdefault(document.doc, f"the document id is empty or above the {MAX_KEY_BYTES:,}-byte "
+                                             "index key limit: give it a short, non-empty id")
+        docs.append(document)
+    return ([r for r in kept if r.doc not in refused], [d for d in docs if d.doc not in refused], refused,
+            cleaned)
+
+
+# -- rows ----------------------------------------------------------------------------------------
 
 
 def batches(
@@ -107,6 +246,7 @@ def batches(
             current = _Batch()
         current.docs.append(doc)
         current.records.extend(doc_records)
+        current.ids.extend(r.deal_id for r in doc_records)
     if current.docs:
         result.append(current)
     return result
@@ -123,9 +263,18 @@ def document_row(doc: str, source: SourceDocument | None) -> dict[str, Any]:
 
 
 def deal_fingerprint(record: DealRecord) -> str:
-    """A digest of everything about a deal that may change while its id stays the same."""
-    content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
-    content["extractor"] = record.extractor
+    """A digest of everything about a deal that may change while its id stays the same.
+
+    The same JSON as ``record.model_dump(mode="json")`` of those fields gives (tested), built by
+    hand: the dump costs more than the rest of a row together.
+    """
+    sb, hm = record.spend_back, record.hardware_mandate
+    content = {
+        "amount_usd": record.amount_usd, "amount_text": record.amount_text,
+        "spend_back": None if sb is None else {"payee": sb.payee, "what": sb.what, "amount_usd": sb.amount_usd},
+        "hardware_mandate": None if hm is None else {"product": hm.product, "vendor": hm.vendor},
+        "status": record.status, "confidence": record.confidence, "extractor": record.extractor,
+    }
     return json.dumps(content, sort_keys=True, ensure_ascii=False)
 
 
@@ -134,10 +283,10 @@ def deal_caption(record: DealRecord) -> str:
     return f"{record.kind} {record.amount_text}" if record.amount_text else record.kind
 
 
-def deal_row(record: DealRecord) -> dict[str, Any]:
+def deal_row(record: DealRecord, deal_id: str | None = None) -> dict[str, Any]:
     """The ``Deal`` node of a record, with the ids it links to."""
     return {
-        "id": record.deal_id, "doc": record.doc, "kind": record.kind, "investor": record.investor,
+        "id": deal_id or record.deal_id, "doc": record.doc, "kind": record.kind, "investor": record.investor,
         "recipient": record.recipient, "amount_usd": record.amount_usd, "amount_text": record.amount_text,
         "status": record.status, "extractor": record.extractor, "confidence": record.confidence,
         "caption": deal_caption(record), "fingerprint": deal_fingerprint(record),
@@ -165,6 +314,16 @@ def aggregate_flow(legs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     live = [leg for leg in legs if leg["status"] not in NON_FLOW_STATUSES]
     if not live:
         return None
+    if len(live) == 1:  # most pairs: the same result, without the set and list building
+        (leg,) = live
+        date = leg["published"] or leg["first_seen"] or None
+        return {
+            "deal_ids": [leg["deal_id"]], "kinds": [leg["kind"]], "amount_usd": leg["amount_usd"],
+            "statuses": [leg["status"]], "docs": [leg["doc"]], "sources": 1,
+            "tentative": leg["status"] in TENTATIVE_STATUSES, "confidence": float(leg["confidence"] or 0.0),
+            "first_seen": leg["first_seen"] or None, "latest": date,
+            "label": flow_label([leg["kind"]], leg["amount_usd"]),
+        }
     amounts = [leg["amount_usd"] for leg in live if leg["amount_usd"] is not None]
     kinds = sorted({leg["kind"] for leg in live})
     amount = max(amounts) if amounts else None
@@ -190,12 +349,15 @@ def flow_label(kinds: Sequence[str], amount_usd: float | None) -> str:
     return f"{text} {format_usd(amount_usd)}" if amount_usd is not None else text
 
 
+# -- loading -------------------------------------------------------------------------------------
+
+
 def load_records(
     driver: Driver,
     records: Sequence[DealRecord],
     documents: Sequence[SourceDocument] = (),
     *,
-    batch_size: int = 500,
+    batch_size: int = 5000,
     embed: TextEmbedder | None = None,
 ) -> LoadSummary:
     """Write ``records`` (and the ``documents`` they come from) into the graph.
@@ -210,39 +372,75 @@ def load_records(
             ``extractors.embeddings.embed_texts``); None stores no vectors.
 
     Returns:
-        What was written.
+        What was written; ``refused`` names every document that was not stored and why (its
+        earlier state in the graph, if any, is untouched). The other documents are stored.
 
     Raises:
-        InputError: a record has an empty name or doc (nothing is written).
-        GraphError: Neo4j refused a write; batches before it are complete, the failing one is not.
+        GraphError: the server is unreachable or refuses the session; batches before it are
+            complete, the failing one is not (rerun once the server is back).
     """
     started = time.perf_counter()
-    check_records(records)
+    records, documents, refused, cleaned = check_records(records, documents)
     ensure_schema(driver)
     sources = {d.doc: d for d in documents}
     plan = batches(records, documents, batch_size)
-    written = deleted = embedded = 0
+    totals = [0, 0, 0]  # flows written, flows deleted, embedded
     for index, batch in enumerate(plan):
         vectors = _embeddings(driver, batch.records, embed) if embed is not None else {}
-        embedded += len(vectors)
-        try:
-            with driver.session() as session:
-                w, d = session.execute_write(_write_batch, index, batch, sources, vectors, now_iso())
-        except (Neo4jError, ServiceUnavailable) as e:
-            first = batch.docs[0] if batch.docs else "?"
-            raise GraphError(
-                f"writing batch {index + 1}/{len(plan)} (documents {first!r} ... {len(batch.docs)} in all) "
-                f"failed: {e}; earlier batches are stored completely, rerun to finish the load"
-            ) from e
-        written += w
-        deleted += d
-    # Keep the component index fresh for Neo4j Browser users too (a no-op when no FLOW appeared or vanished).
+        totals[2] += len(vectors)
+        _write_isolating(driver, index, len(plan), batch, sources, vectors, refused, totals)
+    # Once per load, and a no-op when no FLOW appeared or vanished.
     refresh_components(driver)
+    stored = {i for b in plan for r, i in zip(b.records, b.ids, strict=True) if r.doc not in refused}
     return LoadSummary(
-        documents=sum(len(b.docs) for b in plan), deals=len({r.deal_id for r in records}), batches=len(plan),
-        flows_written=written, flows_deleted=deleted, embedded=embedded,
-        seconds=round(time.perf_counter() - started, 3),
+        documents=sum(len(b.docs) for b in plan) - sum(1 for b in plan for d in b.docs if d in refused),
+        deals=len(stored), batches=len(plan), flows_written=totals[0],
+        flows_deleted=totals[1], embedded=totals[2], seconds=round(time.perf_counter() - started, 3),
+        refused=tuple(RefusedDocument(doc, reason) for doc, reason in refused.items()), cleaned=cleaned,
     )
+
+
+def _write_isolating(
+    driver: Driver,
+    index: int,
+    total: int,
+    batch: _Batch,
+    sources: dict[str, SourceDocument],
+    vectors: dict[str, list[float]],
+    refused: dict[str, str],
+    totals: list[int],
+) -> None:
+    """Write one batch; when Neo4j refuses it, split it until the document it cannot store is found."""
+    try:
+        with driver.session() as session:
+            w, d = session.execute_write(_write_batch, index, batch, sources, vectors, now_iso())
+    except (ServiceUnavailable, SessionExpired, AuthError) as e:
+        first = batch.docs[0] if batch.docs else "?"
+        raise ServerError(
+            f"writing batch {index + 1}/{total} (documents {first!r} ... {len(batch.docs)} in all) failed: "
+            f"{e}; the server is unreachable: check it with `ouroboros neo4j status`, then rerun (earlier "
+            "batches are stored completely, a rerun changes nothing for them)"
+        ) from e
+    except Neo4jError as e:
+        if len(batch.docs) == 1:
+            what = (f"Neo4j could not store this document's deals now ({e.code}: {(e.message or '')[:300]}); "
+                    "the other documents were stored. Load it again later"
+                    if isinstance(e, TransientError) else
+                    f"Neo4j refused this document's deals ({e.code}: {(e.message or '')[:300]}); the other "
+                    "documents were stored. Fix or drop this document (rerunning will not help) and load it again")
+            refused[batch.docs[0]] = what
+            return
+        half = len(batch.docs) // 2
+        for docs in (batch.docs[:half], batch.docs[half:]):
+            wanted = set(docs)
+            kept = [(r, i) for r, i in zip(batch.records, batch.ids, strict=True) if r.doc in wanted]
+            part = _Batch(docs=docs, records=[r for r, _ in kept], ids=[i for _, i in kept])
+            own = {evidence_id(r.doc, r.evidence) for r in part.records}
+            part_vectors = {k: v for k, v in vectors.items() if k in own}
+            _write_isolating(driver, index, total, part, sources, part_vectors, refused, totals)
+        return
+    totals[0] += w
+    totals[1] += d
 
 
 def _embeddings(driver: Driver, records: Sequence[DealRecord], embed: TextEmbedder) -> dict[str, list[float]]:
@@ -266,8 +464,11 @@ def _write_batch(
     now: str,
 ) -> tuple[int, int]:
     """One transaction: documents, their deals (replacing stale ones) and the FLOWs they touch."""
+    # The GraphState lock first: concurrent batches and component refreshes wait for this one.
+    run_query(tx, "lock_graph")
     records = batch.records
-    keep = sorted({r.deal_id for r in records})
+    ids = batch.ids or [r.deal_id for r in records]
+    keep = sorted(set(ids))
     touched: set[Pair] = set()
     for row in run_query(tx, "document_deal_legs", docs=batch.docs):
         a, b = row["investor"], row["recipient"]
@@ -277,7 +478,8 @@ def _write_batch(
         touched.update(record_pairs(record))
     touched = {(a, b) for a, b in touched if a != b}
 
-    run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs])
+    stored = run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs])
+    published = {row["id"]: row["published"] for row in stored}
     run_query(tx, "delete_stale_deals", docs=batch.docs, keep=keep)
     run_query(tx, "delete_deal_extras", ids=keep)
     names = {n for pair in touched for n in pair} | {r.investor for r in records} | {r.recipient for r in records}
@@ -287,72 +489,278 @@ def _write_batch(
     run_query(tx, "upsert_evidence", rows=list(evidence.values()))
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
-    run_query(tx, "upsert_deals", rows=[deal_row(r) for r in records], now=now)
-    run_query(tx, "upsert_spend_backs", rows=[
-        {"deal_id": r.deal_id, "payee": r.spend_back.payee, "what": r.spend_back.what,
-         "amount_usd": r.spend_back.amount_usd}
-        for r in records if r.spend_back is not None and r.spend_back.payee != r.recipient
-    ])
-    run_query(tx, "upsert_mandates", rows=[
-        {"deal_id": r.deal_id, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor}
-        for r in records if r.hardware_mandate is not None
-    ])
+    first_seen = _write_deals(tx, records, ids, now)
+    spend_backs = [
+        {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd}
+        for r, i in zip(records, ids, strict=True) if r.spend_back is not None and r.spend_back.payee != r.recipient
+    ]
+    if spend_backs:
+        run_query(tx, "upsert_spend_backs", rows=spend_backs)
+    mandates = [
+        {"deal_id": i, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor}
+        for r, i in zip(records, ids, strict=True) if r.hardware_mandate is not None
+    ]
+    if mandates:
+        run_query(tx, "upsert_mandates", rows=mandates)
     run_query(tx, "delete_orphan_evidence", docs=batch.docs)
     if _crash_hook is not None:
         _crash_hook(index)
-    return _derive_flows(tx, touched)
+    return _derive_flows(tx, touched, batch_legs(records, ids, first_seen, published))
 
 
-def _derive_flows(tx: ManagedTransaction, pairs: set[Pair]) -> tuple[int, int]:
-    """Re-derive the FLOW of each pair from its legs; mark components stale if one appeared or vanished."""
+def _write_deals(tx: ManagedTransaction, records: Sequence[DealRecord], ids: Sequence[str], now: str) -> dict[str, str]:
+    """Create the new deals, update the stored ones; returns every deal's ``first_seen``.
+
+    Which deals exist is read under the batch's GraphState lock, so no other writer creates one
+    in between: the new ones are created without MERGE (a third of the cost).
+    """
+    stored = {row["id"] for row in run_query(tx, "existing_deals", ids=sorted(set(ids)))}
+    fresh: dict[str, dict[str, Any]] = {}  # the last record of a deal sets its properties, as MERGE + SET would
+    old: list[dict[str, Any]] = []
+    for record, deal_id in zip(records, ids, strict=True):
+        if deal_id in stored:
+            old.append(deal_row(record, deal_id))
+        else:
+            fresh[deal_id] = deal_row(record, deal_id)
+    first_seen = dict.fromkeys(fresh, now)
+    if fresh:
+        run_query(tx, "create_deals", rows=list(fresh.values()), now=now)
+    if old:
+        first_seen.update((row["id"], row["first_seen"]) for row in run_query(tx, "upsert_deals", rows=old, now=now))
+    return first_seen
+
+
+def batch_legs(
+    records: Sequence[DealRecord], ids: Sequence[str], first_seen: dict[str, str], published: dict[str, str | None]
+) -> dict[Pair, list[dict[str, Any]]]:
+    """The legs of money the batch's records make, by pair, as ``read_flow_legs`` returns them.
+
+    A deal stated twice in a batch is one node: the last record set its properties, and it keeps
+    the spend-backs and mandates of all of them (as ``upsert_spend_backs`` and ``upsert_mandates``
+    write them).
+    """
+    last = dict(zip(ids, records, strict=True))
+    extras: dict[Pair, dict[str, dict[str, Any]]] = {}  # pair -> deal id -> leg
+    for deal_id, r in zip(ids, records, strict=True):
+        if r.spend_back is not None and r.spend_back.payee != r.recipient:
+            extras.setdefault((r.recipient, r.spend_back.payee), {})[f"s{deal_id}"] = {
+                "deal_id": deal_id, "kind": "spend_back", "amount_usd": r.spend_back.amount_usd}
+        if r.hardware_mandate is not None and r.hardware_mandate.vendor != r.recipient:
+            extras.setdefault((r.recipient, r.hardware_mandate.vendor), {})[f"m{deal_id}"] = {
+                "deal_id": deal_id, "kind": "mandate", "amount_usd": None}
+    legs: dict[Pair, list[dict[str, Any]]] = {}
+
+    def base(deal_id: str) -> dict[str, Any]:
+        r = last[deal_id]
+        return {"deal_id": deal_id, "status": r.status, "doc": r.doc, "first_seen": first_seen.get(deal_id),
+                "confidence": r.confidence, "published": published.get(r.doc)}
+
+    for deal_id, r in last.items():
+        if r.investor != r.recipient:
+            legs.setdefault((r.investor, r.recipient), []).append(
+                {**base(deal_id), "kind": r.kind, "amount_usd": r.amount_usd})
+    for pair, by_deal in extras.items():
+        legs.setdefault(pair, []).extend({**base(leg["deal_id"]), **leg} for leg in by_deal.values())
+    return legs
+
+
+def _derive_flows(
+    tx: ManagedTransaction, pairs: set[Pair], legs: dict[Pair, list[dict[str, Any]]]
+) -> tuple[int, int]:
+    """Re-derive the FLOW of each pair from its legs; count the FLOWs that appeared or vanished.
+
+    A pair without a FLOW has no live leg outside this batch (a FLOW exists exactly when a pair
+    has a leg that is not denied), so its FLOW follows from the batch's own legs and nothing is
+    read. The legs of a pair that has a FLOW are read from the graph, and the FLOW is written
+    only when its properties change: a rerun writes none.
+    """
     if not pairs:
         return 0, 0
-    rows = run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(pairs)]).data()
+    ordered = [{"from": a, "to": b} for a, b in sorted(pairs)]
+    existing = {(row["from"], row["to"]) for row in run_query(tx, "existing_flows", pairs=ordered)}
+    derived: dict[Pair, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
+    for pair in pairs - existing:
+        derived[pair] = (None, aggregate_flow(legs.get(pair, ())))
+    if existing:
+        for row in run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(existing)]):
+            derived[(row["from"], row["to"])] = (row["current"], aggregate_flow(row["legs"]))
+    creates: list[dict[str, Any]] = []
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
-    existence_changed = False
-    for row in rows:
-        props = aggregate_flow(row["legs"])
+    changed: dict[str, bool] = {}  # company -> whether a FLOW of it appeared (else one only vanished)
+    changes = 0
+    for (a, b), (current, props) in sorted(derived.items()):
         if props is None:
-            if row["has_flow"]:
-                removals.append({"from": row["from"], "to": row["to"]})
-                existence_changed = True
-        else:
-            upserts.append({"from": row["from"], "to": row["to"], "props": props})
-            existence_changed |= not row["has_flow"]
-    run_query(tx, "upsert_flows", rows=upserts)
-    run_query(tx, "delete_flows", pairs=removals)
-    if existence_changed:
-        run_query(tx, "mark_components_stale")
-    return len(upserts), len(removals)
+            if current is not None:
+                removals.append({"from": a, "to": b})
+                for name in (a, b):
+                    changed.setdefault(name, False)
+                changes += 1
+        elif current is None:
+            creates.append({"from": a, "to": b, "props": props})
+            changed.update({a: True, b: True})
+            changes += 1
+        elif _props_differ(current, props):
+            upserts.append({"from": a, "to": b, "props": props})
+    if creates:
+        run_query(tx, "create_flows", rows=creates)
+    if upserts:
+        run_query(tx, "upsert_flows", rows=upserts)
+    if removals:
+        run_query(tx, "delete_flows", pairs=removals)
+    if changes:
+        run_query(tx, "count_flow_changes", changes=changes, limit=INCREMENTAL_LIMIT,
+                  rows=[{"name": n, "added": added} for n, added in sorted(changed.items())])
+    return len(creates) + len(upserts), len(removals)
+
+
+def _props_differ(current: dict[str, Any], props: dict[str, Any]) -> bool:
+    # Neo4j drops null properties and hands lists back as lists.
+    return {k: v for k, v in props.items() if v is not None} != current
 
 
 def refresh_components(driver: Driver, *, force: bool = False) -> bool:
-    """Recompute ``Company.scc`` when a FLOW appeared or vanished since the last refresh.
+    """Bring ``Company.scc`` up to date when a FLOW appeared or vanished since the last refresh.
 
     A directed cycle lies inside one strongly connected component, so the loop statement starts
-    only from companies whose ``scc`` is set and never leaves that component. Returns whether
-    it recomputed.
+    only from companies whose ``scc`` is set and never leaves that component. Up to
+    ``INCREMENTAL_LIMIT`` changed FLOWs, only the companies the changes can join into or split
+    from a component are recomputed; otherwise (or with ``force``) the whole FLOW graph is.
+    Returns whether it recomputed anything.
     """
     try:
         with driver.session() as session:
-            return session.execute_write(_refresh_components, force, now_iso())
+            changes = run_query(session, "components_state").single()["changes"]
+            if not (changes or force):
+                return False
+            return bool(session.execute_write(_refresh_components, force, now_iso()))
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"recomputing the flow components failed: {e}; rerun the command") from e
 
 
 def _refresh_components(tx: ManagedTransaction, force: bool, now: str) -> bool:
-    stale = run_query(tx, "components_state").single()["stale"]
-    if not (stale or force):
+    # The GraphState lock first: every batch takes it first too, so a concurrent batch runs wholly
+    # before this refresh (and is seen) or wholly after it (and is counted afresh): what is
+    # cleared here is exactly what was read here.
+    changes = run_query(tx, "lock_components", now=now).single()["changes"]
+    if not (changes or force):
         return False
-    graph = nx.DiGraph()
-    graph.add_edges_from((row["from"], row["to"]) for row in run_query(tx, "flow_edges"))
-    wanted = component_ids(graph)
+    rows = None
+    if not force and changes <= INCREMENTAL_LIMIT:
+        rows = _incremental_components(tx)
+    if rows is None:
+        rows = _all_components(tx)
+    if rows:
+        run_query(tx, "set_components", rows=rows)
+    run_query(tx, "finish_components", now=now)
+    return True
+
+
+def _all_components(tx: ManagedTransaction) -> list[dict[str, Any]]:
+    """The ``scc`` changes over the whole FLOW graph (one pass; edges on no cycle are left out early)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    starts: list[int] = []
+    ends: list[int] = []
+    for row in run_query(tx, "flow_adjacency"):
+        targets = row["to"]
+        starts.extend([row["from"]] * len(targets))
+        ends.extend(targets)
+    wanted: dict[str, str] = {}
+    if starts:
+        ids, inverse = np.unique(np.array(starts + ends, dtype=np.int64), return_inverse=True)
+        src, dst = inverse[: len(starts)], inverse[len(starts):]
+        matrix = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(len(ids), len(ids)))
+        _, labels = connected_components(matrix, directed=True, connection="strong")
+        sizes = np.bincount(labels)
+        members = np.flatnonzero(sizes[labels] > 1)
+        names = {row["id"]: row["name"] for row in run_query(
+            tx, "company_names_by_id", ids=[int(i) for i in ids[members]])}
+        groups: dict[int, list[str]] = {}
+        for position in members:
+            groups.setdefault(int(labels[position]), []).append(names[int(ids[position])])
+        for group in groups.values():
+            wanted.update(dict.fromkeys(group, min(group)))
     current = {row["name"]: row["scc"] for row in run_query(tx, "current_components")}
     rows = [{"name": n, "scc": s} for n, s in wanted.items() if current.get(n) != s]
     rows += [{"name": n, "scc": None} for n in current if n not in wanted]
-    run_query(tx, "set_components", rows=rows, now=now)
-    return True
+    return rows
+
+
+def _incremental_components(tx: ManagedTransaction) -> list[dict[str, Any]] | None:
+    """The ``scc`` changes around the dirty companies; None when the search grows too large.
+
+    A component can only change where a changed FLOW runs: a new cycle through an added FLOW
+    u -> v consists of companies reachable from v that reach u, and a removed FLOW can only split
+    the component of its two ends. So with A the ends of the added FLOWs and D every dirty
+    company, every component that changed lies inside Z: the companies reachable from A that
+    reach A, and D, together with the whole old components of all of them. Recomputing the
+    strongly connected components of the FLOWs inside Z gives every company of Z its new
+    component; the others keep theirs.
+    """
+    rows = run_query(tx, "dirty_companies").data()
+    if not rows:
+        return []
+    dirty = {row["name"]: row["scc"] for row in rows}
+    added = {row["name"] for row in rows if row["added"]}
+    between = _between(tx, added) if added else set()
+    if between is None:
+        return None
+    old = {row["name"]: row["scc"] for row in run_query(tx, "companies_components", names=sorted(between))}
+    old.update(dirty)
+    sccs = sorted({s for s in old.values() if s is not None})
+    for row in run_query(tx, "component_members", sccs=sccs):
+        old[row["name"]] = row["scc"]
+    zone = set(old)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(zone)
+    graph.add_edges_from((row["from"], row["to"]) for row in run_query(tx, "flow_successors", names=sorted(zone))
+                         if row["to"] in zone)
+    wanted = component_ids(graph)
+    return [{"name": n, "scc": wanted.get(n)} for n in sorted(zone) if old.get(n) != wanted.get(n)]
+
+
+class _Search:
+    """A breadth-first search along FLOWs (``flow_successors`` or ``flow_predecessors``), one level a step."""
+
+    def __init__(self, start: set[str], step: str, within: set[str] | None = None) -> None:
+        self.step_query, self.within = step, within
+        self.seen = set(start) if within is None else start & within
+        self.frontier = sorted(self.seen)
+
+    @property
+    def done(self) -> bool:
+        return not self.frontier
+
+    def step(self, tx: ManagedTransaction) -> None:
+        side = "to" if self.step_query == "flow_successors" else "from"
+        found = {row[side] for row in run_query(tx, self.step_query, names=self.frontier)} - self.seen
+        if self.within is not None:
+            found &= self.within
+        self.seen |= found
+        self.frontier = sorted(found)
+
+
+def _between(tx: ManagedTransaction, start: set[str]) -> set[str] | None:
+    """The companies reachable from ``start`` that reach ``start``; None when that costs too much.
+
+    Both directions are searched a level at a time, the smaller first; when one is complete, the
+    other continues only inside it (a company on a path from ``start`` to a company that reaches
+    ``start`` reaches it too). None when both pass ``SEARCH_LIMIT`` companies.
+    """
+    forward, backward = _Search(start, "flow_successors"), _Search(start, "flow_predecessors")
+    while not (forward.done or backward.done):
+        if min(len(forward.seen), len(backward.seen)) > SEARCH_LIMIT:
+            return None
+        (forward if len(forward.seen) <= len(backward.seen) else backward).step(tx)
+    complete = forward if forward.done else backward
+    other = "flow_predecessors" if complete is forward else "flow_successors"
+    rest = _Search(start, other, within=complete.seen)
+    while not rest.done:
+        rest.step(tx)
+    return rest.seen
 
 
 def component_ids(graph: nx.DiGraph) -> dict[str, str]:

@@ -48,7 +48,7 @@ def networkx_cycles(driver: Driver, max_length: int = 6) -> set[tuple[str, ...]]
     return {canonical_rotation(c) for c in nx.simple_cycles(nx.DiGraph(edges), length_bound=max_length)}
 
 
-VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding"}
+VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding", "flow_changes"}
 
 
 def rows(driver: Driver, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -222,3 +222,44 @@ def test_loops_match_networkx_on_a_dense_random_graph(clean_graph: Driver) -> No
     assert len(ours) == len({loop.orgs for loop in ours})
     assert {loop.orgs for loop in ours} == networkx_cycles(clean_graph, max_length=5)
     assert len(ours) > 10
+
+
+def test_the_loop_statement_walks_at_most_max_loop_length_companies() -> None:
+    """The quantifier of find_loops is a literal: it must agree with graph.model.MAX_LOOP_LENGTH."""
+    import re
+
+    from graph.model import MAX_LOOP_LENGTH
+    from graph.queries import get_query
+
+    text = get_query("find_loops").text
+    (low, high), = re.findall(r"\{(\d+),(\d+)\}\(last:Company\)-\[:FLOW\]->\(s\)", text)
+    assert int(low) == 0 and int(high) + 1 == MAX_LOOP_LENGTH  # the hops inside, plus the closing one
+    assert f"at most {MAX_LOOP_LENGTH}" in get_query("find_loops").doc
+
+
+def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
+    """Stored fingerprints stay valid: the writer's fast fingerprint equals the pydantic dump it replaced."""
+    from graph.writer import deal_fingerprint
+
+    for record in [
+        deal("f.txt", "Acme", "Birch", amount=1e9, evidence="x", confidence=0.3,
+             spend_back=SpendBack(payee="Cedar", what="cloud", amount_usd=5e8),
+             hardware_mandate=HardwareMandate(product="Chip", vendor="Dune")),
+        deal("f.txt", "Acme", "Birch", kind="loan", status="in_talks"),
+    ]:
+        content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
+        content["extractor"] = record.extractor
+        assert deal_fingerprint(record) == json.dumps(content, sort_keys=True, ensure_ascii=False)
+
+
+def test_one_leg_flows_take_the_short_path_to_the_same_result() -> None:
+    """aggregate_flow's single-leg shortcut gives what the general path gives for the same leg twice."""
+    import itertools
+
+    base = {"deal_id": "x", "kind": "investment", "doc": "d", "confidence": 0.8}
+    for amount, status, first_seen, published, confidence in itertools.product(
+            [None, 1e9], ["announced", "in_talks", "denied"], ["2026-01-01", None, ""], [None, "2025-01-01", ""],
+            [None, 0.7]):
+        leg = {**base, "amount_usd": amount, "status": status, "first_seen": first_seen, "published": published,
+               "confidence": confidence}
+        assert writer.aggregate_flow([leg]) == writer.aggregate_flow([leg, dict(leg)])
