@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXException
 
@@ -24,7 +25,7 @@ from lxml import html as lxml_html
 from flows.normalize import canonical_url
 from flows.sources import EdgarSource
 from ouroboros.core.errors import InputError
-from ouroboros.core.records import SourceDocument
+from ouroboros.core.records import DateBasis, SourceDocument
 
 FEED_USER_AGENT = "ouroboros/0.1 (news feed reader; +https://github.com/ouroboros-graph/ouroboros)"
 # No article, feed or filing document we want is larger; a bigger body is refused, never read whole.
@@ -171,7 +172,7 @@ def fetch_feed(
             problems.append(FetchProblem(link, "page has no readable text"))
             continue
         page_meta = page_metadata(page.text)
-        published, basis = _published(entry), "feed"
+        published, basis = _published(entry), cast(DateBasis, "feed")
         if published is None:  # the feed gave no date: the page may
             published, basis = page_meta.get("published"), "page"
         documents.append(SourceDocument(

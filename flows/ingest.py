@@ -179,8 +179,8 @@ def record_extracted_task(
 @task(task_run_name="load {batch_name}", cache_policy=NO_CACHE)
 def load_task(
     driver: Any, extractions: list[stages.Extraction], documents: list[SourceDocument], batch_name: str
-) -> int:
-    """Write one batch of documents' deals and mark them loaded."""
+) -> tuple[int, list[stages.Failure]]:
+    """Write one batch of documents' deals and mark them loaded (or failed, when the graph refused one)."""
     return stages.load_documents(driver, extractions, documents)
 
 
@@ -318,8 +318,13 @@ def run_ingest(
     for start in range(0, len(extractions), batch_size):
         batch = extractions[start : start + batch_size]
         name = batch[0].doc if len(batch) == 1 else f"{batch[0].doc} .. {batch[-1].doc} ({len(batch)} documents)"
-        summary.deals += load_task(driver, batch, [by_id[e.doc] for e in batch], name)
-        progress.advance("loaded", len(batch))
+        deals, refused = load_task(driver, batch, [by_id[e.doc] for e in batch], name)
+        summary.deals += deals
+        summary.failures += [f.error for f in refused]
+        summary.failed += len(refused)
+        for failure in refused:
+            logger.warning("not loaded: %s", failure.error)
+        progress.advance("loaded", len(batch) - len(refused))
     summary.loaded = progress.counts["loaded"]
     progress.log("loaded", f"{summary.deals} deals")
     # detect loops, alert: reads only, unless a loop is new or changed. An analyst's corrections

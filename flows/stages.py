@@ -103,7 +103,7 @@ def read_pending(driver: Driver, max_attempts: int) -> list[SourceDocument]:
     return [
         SourceDocument(
             doc=str(row["id"]), text=str(row["text"]), source=str(row["source"] or row["id"]),
-            **{key: row[key] for key in PROVENANCE_FIELDS},
+            **{key: row[key] for key in PROVENANCE_FIELDS},  # type: ignore[arg-type]
         )
         for row in _read(driver, "ingest_pending_documents", max_attempts=max_attempts)
     ]
@@ -201,15 +201,23 @@ def record_extracted(driver: Driver, extractions: Sequence[Extraction], failures
         _write(driver, "ingest_mark_failed", rows=[{"id": f.doc, "error": f.error} for f in failures])
 
 
-def load_documents(driver: Driver, extractions: Sequence[Extraction], documents: Sequence[SourceDocument]) -> int:
+def load_documents(
+    driver: Driver, extractions: Sequence[Extraction], documents: Sequence[SourceDocument]
+) -> tuple[int, list[Failure]]:
     """Write these documents' deals (replacing what they stated before), then mark them loaded.
 
     The writer stores whole documents per transaction; a crash before the marks only means
-    the next run loads them again, which changes nothing (MERGE on stable ids). Returns the deals.
+    the next run loads them again, which changes nothing (MERGE on stable ids). A document the
+    graph refuses (a name or id it cannot index) is marked failed with the writer's reason; the
+    others are loaded. Returns the deals stored and the refused documents.
     """
     from extractors.embeddings import embed_texts  # torch loads only when a batch has evidence to embed
 
     records = [r for e in extractions for r in e.records]
     summary = load_records(driver, records, documents, embed=embed_texts)
-    _write(driver, "ingest_mark_loaded", ids=[d.doc for d in documents], now=now_iso())
-    return summary.deals
+    refused = [Failure(doc=r.doc, error=f"{r.doc}: {r.reason}") for r in summary.refused]
+    if refused:
+        _write(driver, "ingest_mark_failed", rows=[{"id": f.doc, "error": f.error} for f in refused])
+    stored = [d.doc for d in documents if d.doc not in {f.doc for f in refused}]
+    _write(driver, "ingest_mark_loaded", ids=stored, now=now_iso())
+    return summary.deals, refused

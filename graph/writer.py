@@ -212,11 +212,11 @@ def check_records(
             continue
         kept.append(record)
     docs: list[SourceDocument] = []
-    for original in documents:
-        document = _clean_document(original)
-        cleaned += document is not original
-        if document.doc != original.doc:
-            refused.setdefault(original.doc, "the document id holds control characters; give it a clean id")
+    for source in documents:
+        document = _clean_document(source)
+        cleaned += document is not source
+        if document.doc != source.doc:
+            refused.setdefault(source.doc, "the document id holds control characters; give it a clean id")
         elif not document.doc.strip() or _too_long(document.doc):
             refused.setdefault(document.doc, f"the document id is empty or above the {MAX_KEY_BYTES:,}-byte "
                                              "index key limit: give it a short, non-empty id")
@@ -684,7 +684,7 @@ def _all_components(tx: ManagedTransaction) -> list[dict[str, Any]]:
         for group in groups.values():
             wanted.update(dict.fromkeys(group, min(group)))
     current = {row["name"]: row["scc"] for row in run_query(tx, "current_components")}
-    rows = [{"name": n, "scc": s} for n, s in wanted.items() if current.get(n) != s]
+    rows: list[dict[str, str | None]] = [{"name": n, "scc": s} for n, s in wanted.items() if current.get(n) != s]
     rows += [{"name": n, "scc": None} for n in current if n not in wanted]
     return rows
 
