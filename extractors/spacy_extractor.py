@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from extractors.pipeline import get_nlp
+from extractors.pipeline import get_nlp, split_passages
 from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from extractors.registry import register_extractor
 from extractors.relations import Candidate
@@ -38,16 +38,31 @@ class SpacyExtractor:
             relations.resolve_product = shared_product_resolver().resolve_product
 
     def extract(self, text: str, doc: str) -> list[DealRecord]:
-        """Every deal ``text`` states, as records of document ``doc``."""
-        return self.records(self.nlp(text), doc)
+        """Every deal ``text`` states, as records of document ``doc``.
+
+        A long text is parsed passage by passage (``split_passages``), so it never exceeds spaCy's
+        ``max_length`` and memory stays bounded by the passage size, whatever the document's.
+        """
+        records: list[DealRecord] = []
+        for _, part in split_passages(text):
+            records.extend(self.records(self.nlp(part), doc))
+        return records
 
     def extract_documents(self, documents: Iterable[SourceDocument], batch_size: int = 16) -> Iterator[
             tuple[SourceDocument, list[DealRecord]]]:
         """Records per document, parsing in batches with ``nlp.pipe`` (faster than one by one)."""
         items = list(documents)
-        texts = (d.text for d in items)
-        for source, parsed in zip(items, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
-            yield source, self.records(parsed, source.doc)
+        parts = [(index, part) for index, item in enumerate(items) for _, part in split_passages(item.text)]
+        parsed = self.nlp.pipe((part for _, part in parts), batch_size=batch_size)
+        current, records = 0, []
+        for (index, _), passage in zip(parts, parsed, strict=True):
+            while index > current:  # every passage of a document comes before the next document's
+                yield items[current], records
+                current, records = current + 1, []
+            records.extend(self.records(passage, items[index].doc))
+        for index in range(current, len(items)):
+            yield items[index], records
+            records = []
 
     def records(self, parsed: Doc, doc: str) -> list[DealRecord]:
         """Turn a parsed doc's candidates into records with canonical names."""
