@@ -28,8 +28,10 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from extractors.frames import load_frames
 from extractors.money import Money, find_money
 from extractors.resolve import Registry, clean_name, load_registry
+from extractors.vocabulary import PRODUCT_LINE_WORDS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -49,8 +51,6 @@ _NOT_COMPANIES = {
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
-_HARDWARE_WORDS = {"chip", "chips", "accelerator", "gpu", "processor", "system", "platform", "superchip", "cpu",
-                   "tpu", "server", "model"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
@@ -150,7 +150,7 @@ class CompanyRecognizer:
         # "proprietary Trainium AI chips" is a product, not a company called "Trainium AI".
         named = [span for span in named if span is not None and self._is_name(span)
                  and not (set(range(span.start, span.end)) & product_tokens)
-                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS)]
+                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS)]
         model_orgs: list[Span] = []
         if self.use_model_orgs:
             for ent in doc.ents:
@@ -158,7 +158,7 @@ class CompanyRecognizer:
                     trimmed = self._trim(ent)
                     # "Zentrix Lattice chips": the last word names the product, the rest the maker.
                     if trimmed is not None and len(trimmed) > 1 and trimmed.end < len(doc) \
-                            and doc[trimmed.end].lemma_.lower() in _HARDWARE_WORDS:
+                            and doc[trimmed.end].lemma_.lower() in PRODUCT_LINE_WORDS:
                         trimmed = Span(doc, trimmed.start, trimmed.end - 1)
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
@@ -241,7 +241,7 @@ class CompanyRecognizer:
                 span = Span(doc, start, token.i + 1)
                 if set(range(span.start, span.end)) & taken or not all(t.text[:1].isupper() for t in span):
                     continue
-                if span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS:
+                if span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS:
                     continue
                 labels = {t.ent_type_ for t in span}
                 if labels & {"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "PERCENT", "QUANTITY"}:
@@ -348,7 +348,7 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 def _names_hardware(doc: Doc, end: int) -> bool:
     """Whether the words from ``end`` on make a name before it a product: "Kestrel K2 accelerators"."""
     for token in doc[end: end + 3]:
-        if token.lemma_.lower() in _HARDWARE_WORDS:
+        if token.lemma_.lower() in PRODUCT_LINE_WORDS:
             return True
         if not (token.text[:1].isupper() or token.like_num or any(ch.isdigit() for ch in token.text)):
             return False
@@ -406,21 +406,8 @@ class MoneyRecognizer:
 
 
 # --------------------------------------------------------------------------------------------
-# Deal words by kind. Lemmas, matched on verbs and nouns; the grammar around them decides roles.
-TRIGGER_LEMMAS: dict[str, list[str]] = {
-    "investment": ["invest", "reinvest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
-                   "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow", "sink",
-                   "bankroll", "receive", "secure", "obtain", "shareholder", "lead"],
-    "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
-                 "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
-                 "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter", "build",
-                 "provide",
-                 "pact", "arrangement", "transaction"],
-    "warrant": ["warrant"],
-    "backstop": ["backstop", "unsold", "residual", "guarantee"],
-    "loan": ["loan", "lend", "lender", "borrow", "borrowing", "credit", "debt"],
-    "stake_sale": ["sell", "sale", "divest", "unload", "offload", "dump"],
-}
+# Deal words by kind: every frame's word plus the cue words (extractors/data/frames.yaml).
+TRIGGER_LEMMAS: dict[str, list[str]] = load_frames().trigger_lemmas()
 
 
 @Language.factory("ouroboros_triggers", default_config={"lemmas": TRIGGER_LEMMAS})

@@ -34,28 +34,26 @@ from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
 from extractors.components import COMPANIES, MONEY, PRODUCTS, TRIGGERS, company_text
+from extractors.frames import Clause, load_frames
 from extractors.money import Money
 from extractors.resolve import Registry, clean_name, load_registry
+from extractors.vocabulary import (
+    CONTRACT_NOUNS,
+    FUNDS_REFERENCES,
+    GOODS_HEADS,
+    HARDWARE_NOUNS,
+    LOAN_WORDS,
+    MONEY_WORDS,
+    ROUND_NOUNS,
+    SHARES,
+)
 
 if not Doc.has_extension("deal_candidates"):
     Doc.set_extension("deal_candidates", default=None)
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary (why each list exists is in the docstring of the function that uses it)
-FUNDS = {"money", "capital", "funds", "fund", "proceeds", "cash", "funding", "investment", "credits", "it",
-         "which", "that", "dollars", "financing"}
-SHARES = {"stock", "share", "shares", "stake", "equity", "holding", "holdings", "position"}
-FUNDS_WORDS = {"money", "capital", "funds", "proceeds", "cash", "credits"}
-CONTRACT_NOUNS = {"contract", "order", "deal", "agreement", "commitment", "business"}
-GENERIC_NOUNS = {"agreement", "deal", "contract", "pact", "commitment", "expansion", "add-on", "payment",
-                 "tranche", "arrangement", "transaction", "order", "partnership"}
-HARDWARE_NOUNS = {"accelerator", "chip", "gpu", "processor", "system", "platform", "superchip", "cpu", "tpu",
-                  "server", "chiplet", "card", "rack", "module", "instance"}
-# Things a company sells: a possessive on them names the vendor ("Microsoft's Azure cloud services").
-GOODS_HEADS = {"accelerator", "chip", "gpu", "processor", "system", "platform", "superchip", "cpu", "tpu",
-               "server", "chiplet", "capacity", "service", "compute", "cloud", "computing", "time", "credit",
-               "infrastructure", "stock", "share", "equity", "product", "software", "power", "instance",
-               "cluster", "hardware", "stake", "offering", "model"}
+GENERIC_NOUNS = frozenset(lemma for lemma, frame in load_frames().nouns.items() if frame.generic)
 MANDATE_VERBS = {"use", "train", "run", "deploy", "deliver", "build", "power", "host", "adopt", "standardize",
                  "rely", "base", "vest"}
 MANDATE_MARKERS_RE = re.compile(r"\b(?:must|required?|requires|requirement|condition|commit\w*|stipulat\w*|"
@@ -67,7 +65,6 @@ COMPLETE_LEMMAS = {"complete", "close", "fund", "finalize", "finalise", "receive
 ANNOUNCE_ONLY = {"commit", "agree", "sign", "plan", "enter", "announce", "order", "issue", "grant", "pledge",
                  "expect", "intend", "land", "win", "expand", "deploy"}
 PAID_THROUGH_LEMMAS = {"assemble", "make", "build", "borrow", "lend", "draw"}
-ROUND_NOUNS = {"round", "financing", "funding", "raise", "investment", "offering"}
 DENY_LEMMAS = {"deny", "refute", "reject", "dispute"}
 TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discussions|negotiations)|negotiating|"
                       r"considering|exploring|weighing|in the process of discussing)\b", re.I)
@@ -88,82 +85,6 @@ SHARE_COUNT_RE = re.compile(r"(?:(?:up to|about|roughly|approximately|some|more 
                             r"(?:million|billion|thousand)?\s+(?:shares|warrants)", re.I)
 
 
-@dataclass
-class Frame:
-    """Which grammatical slots hold the payer (investor) and the payee (recipient) for a deal word."""
-
-    kind: str
-    investor: tuple[str, ...]
-    recipient: tuple[str, ...]
-    generic: bool = False
-
-
-# slot names: subj, agent (by-phrase of a passive), passsubj, dobj, dative, obj_mod (company inside
-# the object: "Intel stock", "NVIDIA's chips", "use of Google Cloud"), poss (of a noun trigger),
-# gov_subj (subject of the verb governing a noun trigger), gov_obj, and prepositions by name.
-VERB_FRAMES: dict[str, Frame] = {
-    "invest": Frame("investment", ("subj", "agent", "from"), ("in", "into", "passsubj")),
-    "reinvest": Frame("investment", ("subj",), ("in", "into")),
-    "put": Frame("investment", ("subj",), ("into", "in")),
-    "pour": Frame("investment", ("subj",), ("into", "in")),
-    "plow": Frame("investment", ("subj",), ("into", "in")),
-    "sink": Frame("investment", ("subj",), ("into", "in")),
-    "inject": Frame("investment", ("subj",), ("into", "in")),
-    "fund": Frame("investment", ("subj", "agent"), ("dobj", "passsubj", "obj_mod")),
-    "back": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
-    "finance": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
-    "bankroll": Frame("investment", ("subj", "agent"), ("dobj", "passsubj")),
-    "receive": Frame("investment", ("from", "led_by"), ("subj",)),
-    "raise": Frame("investment", ("from", "led_by"), ("subj",)),
-    "secure": Frame("investment", ("from",), ("subj",)),
-    "obtain": Frame("investment", ("from",), ("subj",)),
-    "land": Frame("investment", ("from", "led_by"), ("subj",)),
-    "win": Frame("purchase", ("from",), ("subj",)),
-    "buy": Frame("purchase", ("subj", "agent"), ("from", "obj_mod", "at")),
-    "purchase": Frame("purchase", ("subj", "agent"), ("from", "obj_mod", "at")),
-    "acquire": Frame("purchase", ("subj", "agent"), ("from", "obj_mod")),
-    "procure": Frame("purchase", ("subj",), ("from", "obj_mod")),
-    "order": Frame("purchase", ("subj",), ("from", "obj_mod")),
-    "rent": Frame("purchase", ("subj",), ("from", "obj_mod")),
-    "lease": Frame("purchase", ("subj",), ("from", "obj_mod")),
-    "pay": Frame("purchase", ("subj",), ("dative", "dobj", "to", "obj_mod", "for")),
-    "spend": Frame("purchase", ("subj",), ("on", "at", "with", "obj_mod")),
-    "commit": Frame("purchase", ("subj",), ("to",)),
-    "pledge": Frame("investment", ("subj",), ("to",)),
-    "deploy": Frame("purchase", ("subj",), ("obj_mod",)),
-    "expand": Frame("purchase", ("subj",), ("obj_mod",)),
-    "sell": Frame("purchase", ("to", "dative"), ("subj",)),
-    "supply": Frame("purchase", ("to", "dative", "dobj"), ("subj",)),
-    "lend": Frame("loan", ("subj",), ("to", "dative")),
-    "loan": Frame("loan", ("subj",), ("to", "dative")),
-    "borrow": Frame("loan", ("from",), ("subj",)),
-    "issue": Frame("warrant", ("subj",), ("dative", "to")),
-    "lead": Frame("investment", ("subj",), ("in", "into", "for")),
-    "provide": Frame("purchase", ("dobj", "dative", "to"), ("subj",)),
-    "guarantee": Frame("backstop", ("subj",), ("at", "poss_obj", "obj_mod", "for")),
-    "grant": Frame("warrant", ("subj",), ("dative", "to")),
-    "sign": Frame("purchase", (), (), generic=True),
-    "enter": Frame("purchase", (), (), generic=True),
-}
-NOUN_FRAMES: dict[str, Frame] = {
-    "investment": Frame("investment", ("poss", "by", "from", "gov_subj"), ("in", "into", "to")),
-    "funding": Frame("investment", ("poss", "by", "from", "gov_subj"), ("for", "to", "in")),
-    "infusion": Frame("investment", ("poss", "by", "from", "gov_subj"), ("in", "into", "to")),
-    "pledge": Frame("investment", ("poss", "gov_subj"), ("to", "for")),
-    "stake": Frame("investment", ("poss", "gov_subj"), ("in", "obj_mod")),
-    "shareholder": Frame("investment", ("cop_subj",), ("in", "of", "poss")),
-    "purchase": Frame("purchase", ("poss", "by", "gov_subj"), ("from", "of", "obj_mod")),
-    "customer": Frame("purchase", ("cop_subj",), ("of", "for", "poss")),
-    "buyer": Frame("purchase", ("cop_subj",), ("of", "for", "poss")),
-    "loan": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
-    "credit": Frame("loan", ("lender", "from", "by", "gov_subj"), ("to", "gov_to", "poss", "gov_subj")),
-    "borrowing": Frame("loan", ("from", "lender"), ("poss", "gov_subj")),
-    "warrant": Frame("warrant", ("poss", "gov_subj"), ("gov_dative", "gov_dobj", "to", "gov_to", "for")),
-    "backstop": Frame("backstop", ("poss", "gov_subj"), ("for", "to")),
-}
-for _noun in GENERIC_NOUNS:
-    NOUN_FRAMES.setdefault(_noun, Frame("purchase", (), (), generic=True))
-STAKE_SALE_VERBS = {"sell", "divest", "unload", "offload", "dump"}
 
 
 @dataclass
@@ -253,7 +174,7 @@ class DocContext:
             return self.host
         if lower in THIRD_PERSON:
             return self.resolve_pronoun(token)
-        if token.pos_ in ("NOUN", "PROPN") and token.lower_ not in FUNDS:
+        if token.pos_ in ("NOUN", "PROPN") and token.lower_ not in FUNDS_REFERENCES:
             return self.resolve_description(token)
         return None
 
@@ -438,7 +359,7 @@ class RelationMatcher:
         self.max_sentence_tokens = max_sentence_tokens
         self.resolve_product = None  # set by the extractor to share its resolver
         self.funds_matcher = DependencyMatcher(nlp.vocab)
-        funds = sorted(FUNDS)
+        funds = sorted(FUNDS_REFERENCES)
         # "use the money to buy", "which OpenAI will use to purchase"
         self.funds_matcher.add("USE_FUNDS", [[
             {"RIGHT_ID": "use", "RIGHT_ATTRS": {"LEMMA": {"IN": ["use", "apply", "put", "deploy", "direct"]}}},
@@ -448,7 +369,7 @@ class RelationMatcher:
              "RIGHT_ATTRS": {"DEP": {"IN": ["xcomp", "advcl", "conj"]}}},
         ]])
         # "spent a big share of that money at X", "spend part of that new money on X", "spend the funds on X"
-        money_words = ["money", "capital", "funds", "proceeds", "cash", "credits"]
+        money_words = sorted(MONEY_WORDS)
         self.funds_matcher.add("SPEND_FUNDS", [
             [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
              {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "funds",
@@ -554,54 +475,25 @@ class RelationMatcher:
     def _candidate(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
                    funded_triggers: dict[int, bool]) -> Candidate | None:
         lemma = trigger.lemma_.lower()
-        is_verb = trigger.pos_ in ("VERB", "AUX") or (trigger.pos_ != "NOUN" and lemma in VERB_FRAMES
+        frames = load_frames()
+        is_verb = trigger.pos_ in ("VERB", "AUX") or (trigger.pos_ != "NOUN" and lemma in frames.verbs
                                                       and trigger.tag_.startswith("VB"))
-        frame = VERB_FRAMES.get(lemma) if is_verb else NOUN_FRAMES.get(lemma) or NOUN_FRAMES.get(trigger.lower_)
-        if frame is None and is_verb and lemma in ("build", "develop") and trigger.i in funded_triggers:
-            frame = VERB_FRAMES["deploy"]  # "use the capital to build ... NVIDIA systems"
-        if frame is None:
+        base = frames.verbs.get(lemma) if is_verb else frames.nouns.get(lemma) or frames.nouns.get(trigger.lower_)
+        if base is None:
             return None
         if _negated(trigger) or _hypothetical(trigger):
             return None
         slots = self._slots(ctx, trigger, trigger_tokens)
-        kind = frame.kind
-        investor_slots, recipient_slots = frame.investor, frame.recipient
         obj_head = next((c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")), None)
         obj_lemmas = {t.lemma_.lower() for t in trigger.children if t.dep_ == "dobj"}
         if obj_head is not None:
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.subtree if t.dep_ in ("pobj",) and t.head.head == obj_head}
-        # Frame refinements from the object: what is bought, sold, issued.
-        if is_verb and lemma in STAKE_SALE_VERBS or (lemma == "sell" and obj_lemmas & SHARES):
-            if obj_lemmas & SHARES:
-                kind, investor_slots, recipient_slots = "stake_sale", ("subj",), ("in", "obj_mod", "of")
-            elif lemma != "sell":
-                return None
-        elif is_verb and lemma in ("buy", "purchase", "acquire") and obj_lemmas & SHARES:
-            kind, recipient_slots = "investment", ("obj_mod", "of", "in")
-        elif is_verb and lemma == "lead" and not obj_lemmas & {"round", "financing", "funding", "investment"}:
+        clause = Clause(trigger=trigger, is_verb=is_verb, object_lemmas=frozenset(obj_lemmas), slots=slots,
+                        funded=trigger.i in funded_triggers, kind=base.kind)
+        frame = base.refine(clause, frames.every_verb if is_verb else ())
+        if frame is None:
             return None
-        elif is_verb and lemma == "provide":
-            words = {t.lemma_.lower() for t in trigger.subtree}
-            if words & {"financing", "loan", "credit", "debt"}:
-                kind, investor_slots, recipient_slots = "loan", ("subj",), ("dobj", "dative", "to")
-            elif not words & GOODS_HEADS:
-                return None
-        elif is_verb and lemma in ("issue", "grant"):
-            if "warrant" not in obj_lemmas and "warrants" not in {t.lower_ for t in trigger.subtree}:
-                return None
-        elif is_verb and lemma in ("receive", "raise", "secure", "obtain", "land") and obj_lemmas & CONTRACT_NOUNS:
-            kind = "purchase"
-        elif is_verb and lemma == "pledge" and "for" in slots and "to" not in slots:
-            kind, recipient_slots = "purchase", ("for",)
-        elif is_verb and lemma == "deploy" and not _governed_by(trigger, {"commit", "agree"}) \
-                and trigger.i not in funded_triggers:
-            return None
-        elif is_verb and lemma == "expand" and "use" not in {t.lemma_ for t in trigger.subtree}:
-            return None
-        elif not is_verb and lemma == "stake" and not _governed_by(trigger, {"buy", "take", "acquire", "hold"}):
-            return None
-        if kind in ("purchase",) and is_verb and _is_backstop(trigger):
-            kind, recipient_slots = "backstop", ("at", "poss_obj", "obj_mod", "from")
+        kind, investor_slots, recipient_slots = frame.kind, frame.investor, frame.recipient
         funded = funded_triggers.get(trigger.i)
         investor = _first(slots, investor_slots)
         recipient = _first(slots, recipient_slots, exclude=investor)
@@ -624,8 +516,6 @@ class RelationMatcher:
             if rank_a == rank_b:
                 return None
             investor, recipient = (a, b) if rank_a < rank_b else (b, a)
-            if lemma == "partnership":
-                return None
         if funded is not None:
             # A purchase paid with another deal's money: the buyer may be that deal's recipient.
             if recipient is None:
@@ -656,7 +546,7 @@ class RelationMatcher:
         # Datelines give a second subject ("SEATTLE, ... - Tessaly Cloud will invest"): named companies first.
         for subject in sorted(_subjects(trigger), key=lambda t: t.i not in ctx.by_token):
             antecedent = _antecedent(subject, ctx)
-            if ctx.company_at(antecedent) is None and antecedent.lower_ not in FUNDS_WORDS:
+            if ctx.company_at(antecedent) is None and antecedent.lower_ not in MONEY_WORDS:
                 # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
                 owner = next((c for c in antecedent.children if c.dep_ == "poss"), None)
                 if owner is not None:
@@ -698,8 +588,7 @@ class RelationMatcher:
                         self._prep(ctx, grandchild, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self._noun_context(ctx, trigger, add)
-        loan_words = {"loan", "borrowing", "credit", "lend", "lender", "borrow"}
-        if trigger.lemma_ in loan_words or any(c.dep_ == "compound" and c.lemma_ in loan_words for c in trigger.children):
+        if trigger.lemma_ in LOAN_WORDS or any(c.dep_ == "compound" and c.lemma_ in LOAN_WORDS for c in trigger.children):
             for token in trigger.sent:
                 if token.lower_ == "lender" and token.head.lower_ == "as":
                     # "with Ostrander Bank, N.A., as lender": the company just before "as".
@@ -1191,20 +1080,14 @@ def _hypothetical(token: Token) -> bool:
     return False
 
 
-def _is_backstop(trigger: Token) -> bool:
-    """A promise to buy capacity nobody else bought: "buy any capacity that goes unsold"."""
-    words = {t.lower_ for t in trigger.subtree}
-    return bool(words & {"unsold", "residual", "unused", "excess"}) or "not sold" in trigger.sent.text
-
-
 def _mentions_funds(token: Token) -> bool:
-    return any(t.lower_ in ("money", "capital", "funds", "proceeds", "cash", "credits") for t in token.subtree)
+    return any(t.lower_ in MONEY_WORDS for t in token.subtree)
 
 
 def _object_text(trigger: Token) -> str | None:
     """What is bought: the object phrase of a purchase, without any company name."""
     for child in trigger.children:
-        if child.dep_ in ("dobj",) and child.lower_ not in FUNDS:
+        if child.dep_ in ("dobj",) and child.lower_ not in FUNDS_REFERENCES:
             return " ".join(t.text for t in child.subtree)[:80]
     for child in trigger.children:
         if child.dep_ == "prep" and child.lower_ in ("on", "for"):
