@@ -34,7 +34,7 @@ from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
 from extractors.components import COMPANIES, MONEY, PRODUCTS, TRIGGERS, company_text
-from extractors.frames import Clause, load_frames
+from extractors.frames import Clause, Frame, load_frames
 from extractors.money import Money
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import (
@@ -108,7 +108,7 @@ class Candidate:
     mandate: tuple[str, str] | None = None  # (product, vendor)
     direct: bool = True  # both parties named rather than referred to
     merged: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    anchor: int | None = None  # the token of the party this deal has of its own (a conjunct): amounts go near it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,6 +325,9 @@ class SlotCollector:
         self.trigger_tokens = trigger_tokens
         self.slots: dict[str, list[str]] = {}
         self.direct: list[str] = []
+        self.tokens: dict[str, int] = {}  # where each party is named (amounts go to the nearest party)
+        # "Helix and Brannock invested", "contracts with Orrin, Pell and Vask": the other named conjuncts.
+        self.coordinated: dict[str, list[str]] = {}
 
     def __call__(self, slot: str, token: Token) -> None:
         self.add_token(slot, token)
@@ -336,8 +339,16 @@ class SlotCollector:
             name = self.matcher._party_in(self.ctx, token, self.trigger_tokens)
         if name is not None:
             self.slots.setdefault(slot, []).append(name)
+            self.tokens.setdefault(name, token.i)
             if token.i in self.ctx.by_token:
                 self.direct.append(name)
+                for other in _conjuncts(token):
+                    if other.i in self.ctx.by_token:
+                        other_name = company_text(self.ctx.by_token[other.i])
+                        self.tokens.setdefault(other_name, other.i)
+                        group = self.coordinated.setdefault(name, [])
+                        if other_name != name and other_name not in group:
+                            group.append(other_name)
 
     def add_name(self, slot: str, name: str) -> None:
         """A party already known by name (a product's vendor)."""
@@ -414,9 +425,7 @@ class RelationMatcher:
             for span in triggers:
                 if span.start < sent.start or span.start >= sent.end:
                     continue
-                candidate = self._candidate(ctx, span[0], index, trigger_tokens, funded_triggers)
-                if candidate is not None:
-                    found.append(candidate)
+                found.extend(self._candidates(ctx, span[0], index, trigger_tokens, funded_triggers))
             self._flow_back(ctx, sent, index, found)
             self._assign_money(ctx, sent, found)
             candidates.extend(found)
@@ -472,18 +481,22 @@ class RelationMatcher:
         return found
 
     # -- one trigger ----------------------------------------------------------------------------
-    def _candidate(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
-                   funded_triggers: dict[int, bool]) -> Candidate | None:
+    def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
+                    funded_triggers: dict[int, bool]) -> list[Candidate]:
+        """The deals one trigger states: its frame read on the slots, one per coordinated party
+        ("Helix and Brannock invested"), and one per gapped conjunct ("Helix will invest $10 billion
+        and Brannock $5 billion in Tamsin", "invested $50 million in A and $20 million in B")."""
         lemma = trigger.lemma_.lower()
         frames = load_frames()
         is_verb = trigger.pos_ in ("VERB", "AUX") or (trigger.pos_ != "NOUN" and lemma in frames.verbs
                                                       and trigger.tag_.startswith("VB"))
         base = frames.verbs.get(lemma) if is_verb else frames.nouns.get(lemma) or frames.nouns.get(trigger.lower_)
         if base is None:
-            return None
+            return []
         if _negated(trigger) or _hypothetical(trigger):
-            return None
-        slots = self._slots(ctx, trigger, trigger_tokens)
+            return []
+        collector = self._slots(ctx, trigger, trigger_tokens)
+        slots = collector.slots
         obj_head = next((c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")), None)
         obj_lemmas = {t.lemma_.lower() for t in trigger.children if t.dep_ == "dobj"}
         if obj_head is not None:
@@ -492,7 +505,41 @@ class RelationMatcher:
                         funded=trigger.i in funded_triggers, kind=base.kind)
         frame = base.refine(clause, frames.every_verb if is_verb else ())
         if frame is None:
-            return None
+            return []
+        gapped = [(conj, self._gapped_slots(ctx, trigger, conj, trigger_tokens)) for conj in trigger.children
+                  if conj.dep_ == "conj" and conj.pos_ not in ("VERB", "AUX") and is_verb]
+        for _, sub in gapped:  # "... and Brannock $5 billion in Tamsin": "in Tamsin" is shared
+            for key, names in sub.slots.items():
+                slots.setdefault(key, list(names))
+        main = self._from_slots(ctx, trigger, frame, collector, slots, index, is_verb, funded_triggers)
+        found = [main] if main is not None else []
+        if main is not None and not main.funded:
+            for role in ("investor", "recipient"):
+                for other in collector.coordinated.get(getattr(main, role) or "", []):
+                    if other not in (main.investor, main.recipient):
+                        found.append(replace(main, **{role: other}, anchor=collector.tokens.get(other)))
+        for conj, sub in gapped:
+            merged = {**slots, **sub.slots}
+            extra = self._from_slots(ctx, trigger, frame, sub, merged, index, is_verb, funded_triggers)
+            if extra is not None and all((c.investor, c.recipient) != (extra.investor, extra.recipient) for c in found):
+                found.append(replace(extra, anchor=conj.i))
+        return found
+
+    def _gapped_slots(self, ctx: DocContext, trigger: Token, conj: Token, trigger_tokens: set[int]) -> SlotCollector:
+        """The slots a gapped conjunct fills: its company as subject, the prepositions under it."""
+        collector = SlotCollector(ctx, self, trigger_tokens)
+        if conj.i in ctx.by_token:
+            collector.add_token("subj", conj)
+        for token in conj.subtree:
+            if token.dep_ == "prep" and token.head.i != trigger.i and not (token.head.pos_ == "VERB"
+                                                                          and token.head.i != conj.i):
+                self._prep(ctx, token, trigger_tokens, collector)
+        return collector
+
+    def _from_slots(self, ctx: DocContext, trigger: Token, frame: Frame, collector: SlotCollector,
+                    slots: dict[str, list[str]], index: int, is_verb: bool,
+                    funded_triggers: dict[int, bool]) -> Candidate | None:
+        """The one deal a frame reads on a set of slots (generic frames: two parties, direction by kind)."""
         kind, investor_slots, recipient_slots = frame.kind, frame.investor, frame.recipient
         funded = funded_triggers.get(trigger.i)
         investor = _first(slots, investor_slots)
@@ -507,11 +554,14 @@ class RelationMatcher:
                 return None
             generic, kind, investor, recipient = False, "loan", lender, borrower
         if generic:
-            parties = _unique([name for key, names in slots.items() for name in names
-                               if key not in ("for", "_direct")])
-            if len(parties) != 2:
+            parties = _unique([name for key, names in slots.items() for name in names if key != "for"])
+            # The other members of a coordination ("with Orrin, Pell and Vask") stand with their first.
+            # "between A and B" is a pair, not a list.
+            members = {m for p in parties for m in collector.coordinated.get(p, [])} if len(parties) > 2 else set()
+            heads = [p for p in parties if p not in members]
+            if len(heads) != 2:
                 return None
-            a, b = parties
+            a, b = heads
             rank_a, rank_b = ctx.vendor_rank(a), ctx.vendor_rank(b)
             if rank_a == rank_b:
                 return None
@@ -520,17 +570,16 @@ class RelationMatcher:
             # A purchase paid with another deal's money: the buyer may be that deal's recipient.
             if recipient is None:
                 return None
-            candidate = Candidate(kind="purchase", investor=investor, recipient=recipient, sent_index=index,
-                                  trigger=trigger.i, evidence=trigger.sent.text.strip(), funded=True,
-                                  fresh_funds=funded, what=_object_text(trigger))
-            return candidate
+            return Candidate(kind="purchase", investor=investor, recipient=recipient, sent_index=index,
+                             trigger=trigger.i, evidence=trigger.sent.text.strip(), funded=True,
+                             fresh_funds=funded, what=_object_text(trigger))
         if investor is None or recipient is None or investor == recipient:
             return None
         candidate = Candidate(
             kind=kind, investor=investor, recipient=recipient, sent_index=index, trigger=trigger.i,
             evidence=trigger.sent.text.strip(), generic=generic, what=_object_text(trigger),
             status=_status(trigger, kind, is_verb),
-            direct=all(n in slots.get("_direct", []) for n in (investor, recipient)),
+            direct=all(n in collector.direct for n in (investor, recipient)),
         )
         if kind == "warrant":
             shares = SHARE_COUNT_RE.search(trigger.sent.text)
@@ -538,7 +587,7 @@ class RelationMatcher:
                 candidate.amount_text = shares.group(0)
         return candidate
 
-    def _slots(self, ctx: DocContext, trigger: Token, trigger_tokens: set[int]) -> dict[str, list[str]]:
+    def _slots(self, ctx: DocContext, trigger: Token, trigger_tokens: set[int]) -> SlotCollector:
         """Companies around a trigger by grammatical slot (see the slot names above ``VERB_FRAMES``)."""
         collector = SlotCollector(ctx, self, trigger_tokens)
         slots, add = collector.slots, collector
@@ -570,6 +619,8 @@ class RelationMatcher:
             elif dep == "agent":
                 for pobj in child.children:
                     add("agent", pobj)
+            elif dep == "dative" and child.pos_ == "ADP":  # "supply capacity to X" parsed as a dative "to"
+                self._prep(ctx, child, trigger_tokens, add)
             elif dep in ("dobj", "dative", "attr", "oprd"):
                 add("dative" if dep == "dative" else "dobj", child)
                 self._object_mods(ctx, child, trigger_tokens, add)
@@ -597,8 +648,7 @@ class RelationMatcher:
                         slots.setdefault("lender", []).append(company_text(before[-1]))
             banks = [n for names in slots.values() for n in names if ctx.kinds(n) & {"bank", "lender"}]
             slots["lender"] = _unique(banks + slots.get("lender", []))
-        slots["_direct"] = collector.direct
-        return slots
+        return collector
 
     def _noun_context(self, ctx: DocContext, noun: Token, add: SlotCollector) -> None:
         """A noun trigger's parties from the verb it is the object of ("completed its investment")."""
@@ -859,8 +909,10 @@ class RelationMatcher:
             if candidate.kind == "warrant" or (candidate.funded and candidate.investor is None):
                 continue
             trigger = ctx.doc[candidate.trigger]
+            anchor = ctx.doc[candidate.anchor] if candidate.anchor is not None else trigger
             for span in money:
-                pairs.append((_tree_distance(trigger, span.root), span.start, id(candidate), candidate, span))
+                distance = min(_tree_distance(trigger, span.root), _tree_distance(anchor, span.root))
+                pairs.append((distance, span.start, id(candidate), candidate, span))
         pairs.sort(key=lambda p: (p[0], p[1]))
         used_money: set[int] = set()
         used_candidates: set[int] = set()
@@ -943,6 +995,17 @@ def _unique(names: list[str]) -> list[str]:
         if name not in out:
             out.append(name)
     return out
+
+
+def _conjuncts(token: Token) -> list[Token]:
+    """The tokens coordinated with ``token`` ("Orrin, Pell and Vask": Pell and Vask for Orrin)."""
+    found: list[Token] = []
+    stack = [c for c in token.children if c.dep_ == "conj"]
+    while stack:
+        conj = stack.pop(0)
+        found.append(conj)
+        stack.extend(c for c in conj.children if c.dep_ == "conj")
+    return found
 
 
 def _subject(token: Token) -> Token | None:
