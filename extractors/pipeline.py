@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractors import components as _components  # noqa: F401  (registers the factories)
+from extractors.addressed import mask_addressed
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
 from extractors.resolve import CompanyResolver, clean_name, load_registry
@@ -129,7 +130,7 @@ def passages_of(doc: Doc) -> list[Passage]:
 def deal_passages(text: str) -> list[Passage]:
     """The sentences of ``text`` that the spaCy stage considers deal-bearing (long texts by passage)."""
     found = []
-    for offset, part in split_passages(text):
+    for offset, part in split_passages(mask_addressed(text)):
         for passage in passages_of(get_nlp()(part)):
             found.append(passage.model_copy(update={"start_char": passage.start_char + offset,
                                                     "end_char": passage.end_char + offset}))

@@ -33,6 +33,7 @@ from spacy.language import Language
 from spacy.matcher import DependencyMatcher
 from spacy.tokens import Doc, Span, Token
 
+from extractors.addressed import addressed_to_reader
 from extractors.components import COMPANIES, MONEY, PRODUCTS, TRIGGERS, company_text
 from extractors.frames import Clause, Frame, load_frames
 from extractors.money import Money
@@ -462,7 +463,7 @@ class RelationMatcher:
                 backers = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
                            for g in c.children if g.dep_ == "pobj"]
                 backers += [c for b in backers for c in b.children if c.dep_ == "conj"]
-            if not backers or _negated(token) or _hypothetical(token):
+            if not backers or _negated(token) or _hypothetical(token) or addressed_to_reader(token):
                 continue
             index = sent_of[token.i]
             rounds = [c for c in candidates if c.kind == "investment" and index - 2 <= c.sent_index <= index
@@ -493,7 +494,7 @@ class RelationMatcher:
         base = frames.verbs.get(lemma) if is_verb else frames.nouns.get(lemma) or frames.nouns.get(trigger.lower_)
         if base is None:
             return []
-        if _negated(trigger) or _hypothetical(trigger):
+        if _negated(trigger) or _hypothetical(trigger) or addressed_to_reader(trigger):
             return []
         collector = self._slots(ctx, trigger, trigger_tokens)
         slots = collector.slots

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from extractors.addressed import mask_addressed
 from extractors.pipeline import get_nlp, split_passages
 from extractors.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 from extractors.registry import register_extractor
@@ -41,10 +42,11 @@ class SpacyExtractor:
         """Every deal ``text`` states, as records of document ``doc``.
 
         A long text is parsed passage by passage (``split_passages``), so it never exceeds spaCy's
-        ``max_length`` and memory stays bounded by the passage size, whatever the document's.
+        ``max_length`` and memory stays bounded by the passage size, whatever the document's. Text
+        addressed to a reader or a machine (``extractors.addressed``) is blanked first.
         """
         records: list[DealRecord] = []
-        for _, part in split_passages(text):
+        for _, part in split_passages(mask_addressed(text)):
             records.extend(self.records(self.nlp(part), doc))
         return records
 
@@ -52,7 +54,8 @@ class SpacyExtractor:
             tuple[SourceDocument, list[DealRecord]]]:
         """Records per document, parsing in batches with ``nlp.pipe`` (faster than one by one)."""
         items = list(documents)
-        parts = [(index, part) for index, item in enumerate(items) for _, part in split_passages(item.text)]
+        parts = [(index, part) for index, item in enumerate(items)
+                 for _, part in split_passages(mask_addressed(item.text))]
         parsed = self.nlp.pipe((part for _, part in parts), batch_size=batch_size)
         current, records = 0, []
         for (index, _), passage in zip(parts, parsed, strict=True):
