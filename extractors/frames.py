@@ -23,7 +23,7 @@ from extractors.records import DEAL_KINDS
 from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, ROUND_NOUNS, SHARES
 from ouroboros.errors import ConfigError
 
-PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "at", "for", "on", "with", "of", "by"})
+PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", "at", "for", "on", "with", "of", "by"})
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
     "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender",

@@ -78,10 +78,24 @@ HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|
 FIRST_PERSON = {"we", "us", "our", "ours"}
 THIRD_PERSON = {"it", "its", "they", "their", "them"}
 RELATIVE = {"which", "who", "that", "whose", "whom"}
+# Who sells to whom: chip and hardware makers to everyone; neoclouds and data-centre operators
+# rent capacity to hyperscalers and labs; clouds to labs.
 VENDOR_RANK_KINDS = (
-    ({"chipmaker", "gpu", "foundry", "memory", "chip designer", "hardware maker", "server maker", "networking"}, 3),
-    ({"cloud", "neocloud", "GPU cloud", "hyperscaler", "data center operator"}, 2),
+    ({"chipmaker", "gpu", "foundry", "memory", "chip designer", "hardware maker", "server maker", "networking",
+      "chip equipment maker"}, 4),
+    ({"neocloud", "GPU cloud", "data center operator"}, 3),
+    ({"cloud", "hyperscaler"}, 2),
 )
+# Verbs of raising money: their subject is the one a nearby round belongs to.
+RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "arrange", "land", "receive", "obtain"}
+# What a lender takes part in.
+DEBT_PARTS = {"portion", "tranche", "facility", "loan", "debt", "syndicate", "consortium", "package"}
+# Nouns for the members of a round or a lending group ("Other investors in the round include ...").
+MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "funding", "financing", "lender",
+                "bank", "consortium", "syndicate", "group", "underwriter"}
+LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
+# Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
+IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip"}
 SHARE_COUNT_RE = re.compile(r"(?:(?:up to|about|roughly|approximately|some|more than)\s+)?\d[\d,.]*\s*"
                             r"(?:million|billion|thousand)?\s+(?:shares|warrants)", re.I)
 
@@ -109,6 +123,7 @@ class Candidate:
     mandate: tuple[str, str] | None = None  # (product, vendor)
     direct: bool = True  # both parties named rather than referred to
     merged: bool = False
+    implicit: bool = False  # the recipient is the raiser of a round stated nearby ("Helix will put in $600 million")
     anchor: int | None = None  # the token of the party this deal has of its own (a conjunct): amounts go near it
 
 
@@ -157,7 +172,7 @@ class DocContext:
         return set()
 
     def vendor_rank(self, name: str) -> int:
-        """3 for chip and hardware makers, 2 for clouds, 1 otherwise: who sells to whom."""
+        """4 for chip and hardware makers, 3 for neoclouds, 2 for clouds, 1 otherwise: who sells to whom."""
         kinds = self.kinds(name)
         for group, rank in VENDOR_RANK_KINDS:
             if kinds & group:
@@ -419,8 +434,14 @@ class RelationMatcher:
         triggers = list(doc.spans[TRIGGERS])
         trigger_tokens = {span.start for span in triggers}
         mandates: list[tuple[int, tuple[str, str], str | None, Token]] = []
+        questions: list[Candidate] = []  # asked, not stated: they only say whose round an answer is about
         for index, sent in enumerate(sents):
-            if len(sent) > self.max_sentence_tokens or sent.text.rstrip().endswith("?"):
+            if len(sent) > self.max_sentence_tokens:
+                continue
+            if sent.text.rstrip().endswith("?"):
+                for span in triggers:
+                    if sent.start <= span.start < sent.end:
+                        questions.extend(self._candidates(ctx, span[0], index, trigger_tokens, funded_triggers))
                 continue
             found: list[Candidate] = []
             for span in triggers:
@@ -432,54 +453,128 @@ class RelationMatcher:
             candidates.extend(found)
             mandates.extend((index, m, user, tok) for m, user, tok in self._mandates(ctx, sent))
         candidates = self._bullets(ctx, sents, candidates)
+        anchors = self._round_anchors(ctx, sents, candidates, questions)
+        self._implicit_recipients(candidates, anchors)
         self._orphan_amounts(ctx, sents, candidates)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient
                       or c.funded]
         self._attach_spend_backs(candidates)
         self._attach_mandates(ctx, candidates, mandates, sents)
         # After amounts, spend-backs and mandates: those belong to the round, kept on its lead record.
-        candidates += self._round_participants(ctx, sents, candidates)
+        candidates += self._round_participants(ctx, sents, candidates, anchors)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
         return merge_candidates(ctx, candidates)
 
-    def _round_participants(self, ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
-        """Backers who join a round another sentence states: "X also joined the round", "with participation from X".
+    def _round_anchors(self, ctx: DocContext, sents: list[Span], candidates: list[Candidate],
+                       questions: list[Candidate]) -> list[tuple[int, int, str, str]]:
+        """Where a round (or a debt package) is stated, and whose it is: (sentence, token, raiser, status).
 
-        The recipient is the raiser of the nearest earlier (or same-sentence) investment; no amount,
-        since a round's figure belongs to the round.
+        An investment's recipient; the subject of "raised / closed / is raising / arranged" with money
+        or a round as object; the owner of "X's funding round", "a round in X"; and the recipient a
+        question asks about ("How much did Ostrowe commit to Quillon?").
+        """
+        anchors = [(c.sent_index, c.trigger, c.recipient, c.status) for c in candidates + questions
+                   if c.kind in ("investment", "loan") and c.recipient and not c.funded]
+        sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
+        for token in ctx.doc:
+            lemma = token.lemma_.lower()
+            if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
+                objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
+                if any(o.lemma_.lower() in ROUND_NOUNS | MONEY_WORDS | {"package", "facility", "loan"}
+                       or o.i in {s.root.i for s in ctx.doc.spans[MONEY]} for o in objects):
+                    for subject in _subjects(token):
+                        raiser = ctx.company_at(_antecedent(subject, ctx))
+                        if raiser:
+                            anchors.append((sent_of[token.i], token.i, raiser, _status(token, "investment", True)))
+            elif token.pos_ == "NOUN" and lemma in ("round", "funding", "financing", "raise"):
+                owners = [c for c in token.children if c.dep_ == "poss"]
+                owners += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "for", "of")
+                           for g in c.children if g.dep_ == "pobj"]
+                for owner in owners:
+                    raiser = ctx.company_at(owner)
+                    if raiser:
+                        anchors.append((sent_of[token.i], token.i, raiser, "announced"))
+        return sorted(anchors, key=lambda a: (a[0], a[1]))
+
+    @staticmethod
+    def _anchor_before(anchors: list[tuple[int, int, str, str]], index: int, token_i: int,
+                       exclude: set[str | None]) -> tuple[int, int, str, str] | None:
+        """The nearest round stated in this sentence (before the word) or the two before."""
+        near = [a for a in anchors if index - 2 <= a[0] <= index and (a[0] < index or a[1] < token_i)
+                and a[2] not in exclude]
+        return max(near, key=lambda a: (a[0], a[1])) if near else None
+
+    def _round_participants(self, ctx: DocContext, sents: list[Span], candidates: list[Candidate],
+                            anchors: list[tuple[int, int, str, str]]) -> list[Candidate]:
+        """Backers of a round stated nearby, without an amount of their own (a round's figure is the round's).
+
+        "X also joined / took part in / participated in the round", "with participation from X",
+        "alongside X and Y", "Other investors in the round include X, Y and Z"; lenders "taking part
+        in the debt portion" or "included in the consortium" make loans. The recipient is the owner
+        of the round named in the phrase, else the raiser of the nearest round stated before.
         """
         sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
-        found = []
+        found: list[Candidate] = []
         for token in ctx.doc:
             lemma = token.lemma_.lower()
             backers: list[Token] = []
-            if lemma in ("join", "participate") and token.pos_ == "VERB":
+            objects: list[Token] = []
+            kind = "investment"
+            if lemma in ("join", "participate", "take") and token.pos_ == "VERB":
                 objects = [c for c in token.children if c.dep_ == "dobj"]
                 objects += [g for c in token.children if c.dep_ == "prep" and c.lower_ == "in"
                             for g in c.children if g.dep_ == "pobj"]
-                if any(o.lemma_.lower() in ROUND_NOUNS for o in objects):
+                if lemma == "take" and not any(o.lower_ == "part" for o in objects):
+                    objects = []
+                if any(o.lemma_.lower() in ROUND_NOUNS | DEBT_PARTS for o in objects):
                     backers = _subjects(token)
+                    backers += [c for b in backers for c in _conjuncts(b)]
+                    if any(o.lemma_.lower() in DEBT_PARTS or any(t.lemma_.lower() in LOAN_WORDS for t in o.subtree)
+                           for o in objects if o.lower_ != "part"):
+                        kind = "loan"
             elif token.lower_ == "participation":
                 backers = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
                            for g in c.children if g.dep_ == "pobj"]
-                backers += [c for b in backers for c in b.children if c.dep_ == "conj"]
+                backers += [c for b in backers for c in _conjuncts(b)]
+            elif lemma in ("include", "comprise", "feature") and token.pos_ == "VERB":
+                subjects = _subjects(token)
+                if any(s.lemma_.lower() in MEMBER_NOUNS for s in subjects):
+                    objects = [t for s in subjects for t in s.subtree]
+                    backers = [c for c in token.children if c.dep_ == "dobj"]
+                    backers += [c for b in backers for c in _conjuncts(b)]
+                    if any(s.lemma_.lower() in LENDER_NOUNS for s in subjects):
+                        kind = "loan"
+            elif lemma == "alongside" and token.head.pos_ == "VERB" and (
+                    token.head.lemma_.lower() in ("join", "participate", "take", "invest", "lead", "back")):
+                backers = [g for g in token.children if g.dep_ == "pobj"]
+                backers += [c for b in backers for c in _conjuncts(b)]
             if not backers or _negated(token) or _hypothetical(token) or addressed_to_reader(token):
                 continue
             index = sent_of[token.i]
-            rounds = [c for c in candidates if c.kind == "investment" and index - 2 <= c.sent_index <= index
-                      and c.trigger < token.i]
-            if not rounds:
+            # "investors in Quorra's funding round", "took part in Crusoe's round": the owner named there.
+            owner = next((ctx.company_at(t) for o in objects for t in o.subtree
+                          if t.dep_ in ("poss", "pobj") and t.i in ctx.by_token), None)
+            anchor = self._anchor_before(anchors, index, token.i, set())
+            recipient = owner or (anchor[2] if anchor else None)
+            if recipient is None:
                 continue
-            raised = max(rounds, key=lambda c: c.trigger)
             for backer in backers:
                 investor = ctx.company_at(backer)
-                if investor is None or investor in (raised.recipient, raised.investor):
+                if investor is None or investor == recipient:
                     continue
-                status = _status(token, "investment", True) if token.pos_ == "VERB" else raised.status
-                found.append(Candidate(kind="investment", investor=investor, recipient=raised.recipient,
-                                       sent_index=index, trigger=token.i, evidence=sents[index].text.strip(),
-                                       status=status))
+                status = anchor[3] if anchor and token.pos_ != "VERB" or lemma == "include" and anchor else \
+                    _status(token, kind, True)
+                found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
+                                       trigger=token.i, evidence=sents[index].text.strip(), status=status))
         return found
+
+    def _implicit_recipients(self, candidates: list[Candidate], anchors: list[tuple[int, int, str, str]]) -> None:
+        """"Tamsin is raising money. Helix will put in $600 million": the round's raiser receives it."""
+        for c in candidates:
+            if c.implicit and c.recipient is None:
+                anchor = self._anchor_before(anchors, c.sent_index, c.trigger, {c.investor})
+                if anchor is not None:
+                    c.recipient = anchor[2]
 
     # -- one trigger ----------------------------------------------------------------------------
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
@@ -518,6 +613,7 @@ class RelationMatcher:
             for role in ("investor", "recipient"):
                 for other in collector.coordinated.get(getattr(main, role) or "", []):
                     if other not in (main.investor, main.recipient):
+                        main.anchor = main.anchor if main.anchor is not None else collector.tokens.get(getattr(main, role))
                         found.append(replace(main, **{role: other}, anchor=collector.tokens.get(other)))
         for conj, sub in gapped:
             merged = {**slots, **sub.slots}
@@ -574,9 +670,11 @@ class RelationMatcher:
             return Candidate(kind="purchase", investor=investor, recipient=recipient, sent_index=index,
                              trigger=trigger.i, evidence=trigger.sent.text.strip(), funded=True,
                              fresh_funds=funded, what=_object_text(trigger))
-        if investor is None or recipient is None or investor == recipient:
+        implicit = (recipient is None and investor is not None and kind == "investment" and is_verb
+                    and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS)
+        if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
-        candidate = Candidate(
+        candidate = Candidate(implicit=implicit,
             kind=kind, investor=investor, recipient=recipient, sent_index=index, trigger=trigger.i,
             evidence=trigger.sent.text.strip(), generic=generic, what=_object_text(trigger),
             status=_status(trigger, kind, is_verb),
@@ -884,7 +982,7 @@ class RelationMatcher:
                 if c.kind == "loan" or c.mandate is not None:
                     return False
                 # Chips bought from their maker are the goods, not a requirement.
-                if c.kind == "purchase" and c.recipient == vendor and ctx.vendor_rank(vendor) >= 3:
+                if c.kind == "purchase" and c.recipient == vendor and ctx.vendor_rank(vendor) >= 4:
                     return False
                 if user is not None and user not in (c.recipient, c.investor):
                     return False
