@@ -51,6 +51,10 @@ _NOT_COMPANIES = {
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
+# Words before a person's name ("Nvidia chief Jensen Huang", "CEO Sam Altman").
+_PERSON_TITLES = {"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman", "chairwoman",
+                  "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
+                  "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
@@ -172,9 +176,39 @@ class CompanyRecognizer:
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = filter_spans(companies)
+        companies = self._aliases_and_headlines(doc, filter_spans(companies))
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
+
+    def _aliases_and_headlines(self, doc: Doc, companies: list[Span]) -> list[Span]:
+        """Drop mentions that name no company of their own.
+
+        - an abbreviation in parentheses: "Nokia (NOK)" is Nokia; "a special purpose vehicle (SPV)"
+          and "Public Benefit Corporation (PBC)" abbreviate common nouns, not companies;
+        - a bare legal form or kind word ("PBC", "Group", "Holdings");
+        - an unknown name seen only in a title-case headline ("Putting the AI Numbers in Perspective"),
+          where every word is capitalised; registry names and names the body repeats stay.
+        """
+        body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c)}
+        kept: list[Span] = []
+        for span in companies:
+            text = clean_name(span.text)
+            stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
+            if stands_for_itself and (text.casefold() in _BARE_FORMS or text in _LEGAL_WORDS):
+                continue
+            before = doc[span.start - 1] if span.start > 0 else None
+            after = doc[span.end] if span.end < len(doc) else None
+            if before is not None and before.text == "(" and after is not None and after.text == ")" \
+                    and span.kb_id_ not in self.registry_names and text.isupper():
+                previous = next((c for c in reversed(kept) if c.end == span.start - 1), None)
+                if previous is not None:
+                    kept.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=previous.kb_id_))
+                continue  # an abbreviation of the words before it
+            if span.kb_id_ not in self.registry_names and _in_title_line(span) \
+                    and company_text(span).casefold() not in body_names:
+                continue
+            kept.append(span)
+        return kept
 
     def set_annotations(self, doc: Doc, matches: tuple[list[Span], list[Span]]) -> None:
         """Write ``doc.spans["companies"]`` and ``doc.spans["products"]``."""
@@ -249,8 +283,14 @@ class CompanyRecognizer:
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
                 place_like = bool(labels & {"GPE", "LOC"})
-                where = token.dep_ == "pobj" and token.head.lower_ not in ("from", "to", "with", "by")
+                first = token
+                while first.dep_ == "conj" and first.head.i != first.i:  # "in Riyadh and Dammam"
+                    first = first.head
+                where = first.dep_ == "pobj" and first.head.lower_ not in ("from", "to", "with", "by")
                 if place_like and where:
+                    continue
+                # "Nvidia chief Jensen Huang": a person with a title, not a party.
+                if span.start > 0 and doc[span.start - 1].lower_ in _PERSON_TITLES:
                     continue
                 if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue
@@ -343,6 +383,22 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
         if company_text(span).casefold() == name.casefold():
             return company_text(span)
     return name
+
+
+# A mention that is only a legal form or a kind word names no company.
+_BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
+               "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _in_title_line(span: Span) -> bool:
+    """Whether ``span`` sits in a headline line with every word of 4+ letters capitalised."""
+    doc = span.doc
+    text = doc.text
+    start = text.rfind("\n", 0, span.start_char) + 1
+    end = text.find("\n", span.end_char)
+    line = text[start: end if end >= 0 else len(text)]
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) >= 4]
+    return len(words) >= 3 and all(w[:1].isupper() for w in words) and not line.rstrip().endswith(".")
 
 
 def _names_hardware(doc: Doc, end: int) -> bool:

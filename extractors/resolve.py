@@ -32,7 +32,7 @@ Method = Literal["registry", "seen", "fuzzy", "embedding", "new"]
 
 _LEGAL_SUFFIX_RE = re.compile(
     r"(?:,?\s+(?:Inc|Incorporated|Corp|Corporation|Co|Company|Ltd|Limited|LLC|L\.L\.C|LP|L\.P|PLC|plc|"
-    r"N\.A|NA|SAS|SA|S\.A|AG|GmbH|BV|B\.V|NV|N\.V|KK|K\.K|PBC|Holdings Inc)\.?)+$"
+    r"N\.A|NA|SAS|SA|S\.A|AG|GmbH|BV|B\.V|NV|N\.V|KK|K\.K|PBC|Oyj|ASA|SpA|S\.p\.A|SE|Pty|Holdings Inc)\.?)+$"
 )
 _POSSESSIVE_RE = re.compile(r"(?:'s|’s|'|’)$")
 FUZZY_THRESHOLD = 90.0
