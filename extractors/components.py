@@ -112,6 +112,8 @@ class CompanyRecognizer:
         self.registry = registry
         self.use_model_orgs = use_model_orgs
         self.company_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        # For texts written all in lower case ("amazon will invest ... in anthropic"), registry names by LOWER.
+        self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.product_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.canonical: dict[str, str] = {}
         self.registry_names = {company.name for company in registry.companies}
@@ -120,6 +122,7 @@ class CompanyRecognizer:
             for variant in {spelling, spelling.upper()}:
                 self.canonical[variant] = canonical
                 self.company_matcher.add(canonical, [nlp.make_doc(variant)])
+            self.lower_matcher.add(canonical, [nlp.make_doc(spelling.lower())])
         for product, vendor in registry.product_names().items():
             self.product_matcher.add(f"PRODUCT|{vendor}", [nlp.make_doc(product)])
         for brand, owner in registry.brand_names().items():
@@ -141,9 +144,10 @@ class CompanyRecognizer:
 
     def match(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """(company spans, product spans); company spans carry the registry name in ``kb_id_``."""
+        matcher = self.lower_matcher if _lower_case_text(doc.text) else self.company_matcher
         registry_spans = [
             Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
-            for match_id, start, end in self.company_matcher(doc)
+            for match_id, start, end in matcher(doc)
         ]
         products = []
         for match_id, start, end in self.product_matcher(doc):
@@ -161,8 +165,10 @@ class CompanyRecognizer:
                 if ent.label_ == "ORG":
                     trimmed = self._trim(ent)
                     # "Zentrix Lattice chips": the last word names the product, the rest the maker.
+                    # "Orrin Semiconductor chips" keeps its name: a company word ends it.
                     if trimmed is not None and len(trimmed) > 1 and trimmed.end < len(doc) \
-                            and doc[trimmed.end].lemma_.lower() in PRODUCT_LINE_WORDS:
+                            and doc[trimmed.end].lemma_.lower() in PRODUCT_LINE_WORDS \
+                            and trimmed[-1].lower_ not in self.registry.name_kinds:
                         trimmed = Span(doc, trimmed.start, trimmed.end - 1)
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
@@ -388,6 +394,12 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _lower_case_text(text: str) -> bool:
+    """A text written without capitals (fewer than 1 letter in 200 upper case, 200+ letters)."""
+    letters = sum(c.isalpha() for c in text[:20000])
+    return letters >= 200 and sum(c.isupper() for c in text[:20000]) * 200 < letters
 
 
 def _in_title_line(span: Span) -> bool:

@@ -73,6 +73,10 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # a stake someone buys, takes or holds (not "the stake was worth ...")
     "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold"}),
     "is_purchase": lambda c: c.kind == "purchase",
+    # "a $2 billion partnership", "a multibillion-dollar partnership"
+    "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),
+    # "the sale of Nvidia shares"
+    "shares_below": lambda c: bool(_subtree_lemmas(c.trigger) & SHARES),
     # "buy any capacity that goes unsold"
     "backstop_words": lambda c: bool({t.lower_ for t in c.trigger.subtree} & {"unsold", "residual", "unused", "excess"})
     or "not sold" in c.trigger.sent.text,

@@ -86,8 +86,10 @@ VENDOR_RANK_KINDS = (
     ({"neocloud", "GPU cloud", "data center operator"}, 3),
     ({"cloud", "hyperscaler"}, 2),
 )
+# Kinds of company that provide money rather than goods.
+FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign fund", "bank", "lender"}
 # Verbs of raising money: their subject is the one a nearby round belongs to.
-RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "arrange", "land", "receive", "obtain"}
+RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive", "obtain"}
 # What a lender takes part in.
 DEBT_PARTS = {"portion", "tranche", "facility", "loan", "debt", "syndicate", "consortium", "package"}
 # Nouns for the members of a round or a lending group ("Other investors in the round include ...").
@@ -300,7 +302,7 @@ class DocContext:
         for child in head.children:
             if child.dep_ == "poss" or (child.dep_ == "compound" and child.i in self.by_token):
                 vendor = vendor or self.company_at(child)
-            if child.dep_ == "compound" and vendor is None:
+            if child.dep_ in ("compound", "nmod") and vendor is None:
                 # "Orrin Vale accelerators": the maker's name inside the compound chain.
                 named = [t for t in child.subtree if t.i in self.by_token]
                 if named:
@@ -312,7 +314,8 @@ class DocContext:
                             vendor = vendor or self.company_at(pobj)
         if registry_product is not None:
             return registry_product.text, registry_product.kb_id_ or vendor
-        words = [c for c in head.children if c.dep_ == "compound" and c.i < head.i]
+        # "Kestrel K2 accelerators": the parser may hang the name words as compound, nmod or amod.
+        words = [c for c in head.children if c.dep_ in ("compound", "nmod", "amod") and c.i < head.i]
         words = [w for w in sorted({t for c in words for t in c.subtree}, key=lambda t: t.i)
                  if w.i not in self.by_token and w.i not in self.product_by_token and (w.text[:1].isupper() or w.like_num)]
         words = [w for w in words if w.pos_ in ("PROPN", "NOUN", "NUM", "X") and w.lemma_.lower() not in HARDWARE_NOUNS]
@@ -652,6 +655,8 @@ class RelationMatcher:
             generic, kind, investor, recipient = False, "loan", lender, borrower
         if generic:
             parties = _unique([name for key, names in slots.items() for name in names if key != "for"])
+            # "Google and Anthropic have struck a deal": the subject's conjuncts are parties too.
+            parties = _unique(parties + [m for p in parties for m in collector.coordinated.get(p, [])])
             # The other members of a coordination ("with Orrin, Pell and Vask") stand with their first.
             # "between A and B" is a pair, not a list.
             members = {m for p in parties for m in collector.coordinated.get(p, [])} if len(parties) > 2 else set()
@@ -660,9 +665,17 @@ class RelationMatcher:
                 return None
             a, b = heads
             rank_a, rank_b = ctx.vendor_rank(a), ctx.vendor_rank(b)
-            if rank_a == rank_b:
-                return None
             investor, recipient = (a, b) if rank_a < rank_b else (b, a)
+            financing = {t.lemma_.lower() for t in trigger.children if t.dep_ in ("compound", "amod")} & (
+                ROUND_NOUNS | LOAN_WORDS | {"equity", "investment"})
+            funders = [n for n in (a, b) if ctx.kinds(n) & FUNDER_KINDS]
+            if financing and len(funders) == 1:
+                # "a $27 billion financing deal with Blue Owl": the fund or bank provides the money.
+                kind = "loan" if financing & LOAN_WORDS - {"financing"} else "investment"
+                investor = funders[0]
+                recipient = b if investor == a else a
+            elif rank_a == rank_b:
+                return None
         if funded is not None:
             # A purchase paid with another deal's money: the buyer may be that deal's recipient.
             if recipient is None:
@@ -670,6 +683,8 @@ class RelationMatcher:
             return Candidate(kind="purchase", investor=investor, recipient=recipient, sent_index=index,
                              trigger=trigger.i, evidence=trigger.sent.text.strip(), funded=True,
                              fresh_funds=funded, what=_object_text(trigger))
+        if recipient is None and investor is not None and kind == "investment":
+            recipient = _stake_owner(ctx, trigger, investor)
         implicit = (recipient is None and investor is not None and kind == "investment" and is_verb
                     and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS)
         if investor is None or (recipient is None and not implicit) or investor == recipient:
@@ -1024,6 +1039,12 @@ class RelationMatcher:
             candidate.amount_text = span._.money.text
             used_money.add(span.start)
             used_candidates.add(key)
+            converted = _usd_in_parentheses(span, money)
+            if span._.money.amount_usd is None and converted is not None:
+                # "€1.3 billion ($1.5 billion)": the text gives the dollar figure itself.
+                candidate.money = converted._.money
+                candidate.amount_text = ctx.doc.text[span.start_char: converted.end_char + 1]
+                used_money.add(converted.start)
         # A second candidate of the same deal word (title + body) may share the amount.
 
     def _orphan_amounts(self, ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> None:
@@ -1094,6 +1115,23 @@ def _unique(names: list[str]) -> list[str]:
         if name not in out:
             out.append(name)
     return out
+
+
+def _stake_owner(ctx: DocContext, trigger: Token, investor: str) -> str | None:
+    """Whose stake a payment buys: "invested $1.5 billion to become the largest shareholder in X",
+    "paid $2 billion for a 10% stake in X"."""
+    for token in trigger.subtree:
+        if token.lemma_.lower() in SHARES | {"shareholder", "investor", "owner"} and token.pos_ == "NOUN":
+            for prep in token.children:
+                if prep.dep_ == "prep" and prep.lower_ in ("in", "of"):
+                    for pobj in prep.children:
+                        name = ctx.company_at(pobj) if pobj.dep_ == "pobj" else None
+                        if name is None and pobj.dep_ == "pobj":
+                            named = [t for t in pobj.subtree if t.i in ctx.by_token]
+                            name = company_text(ctx.by_token[named[0].i]) if named else None
+                        if name is not None and name != investor:
+                            return name
+    return None
 
 
 def _conjuncts(token: Token) -> list[Token]:
@@ -1306,6 +1344,15 @@ def _completed(trigger: Token, kind: str, is_verb: bool) -> bool:
     return False
 
 
+def _usd_in_parentheses(span: Span, money: list[Span]) -> Span | None:
+    """The dollar amount in parentheses right after an amount in another currency, if any."""
+    after = span.doc.text[span.end_char: span.end_char + 3]
+    if "(" not in after:
+        return None
+    return next((m for m in money if 0 < m.start_char - span.end_char <= 3 and m._.money.amount_usd is not None
+                 and span.doc.text[m.end_char: m.end_char + 1] == ")"), None)
+
+
 def _tree_distance(a: Token, b: Token) -> int:
     ancestors_a = {t.i: d for d, t in enumerate([a, *a.ancestors])}
     for d, t in enumerate([b, *b.ancestors]):
@@ -1362,11 +1409,34 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
             _absorb(same, candidate)
             continue
         kept.append(candidate)
+    _linked_purchases(ctx, kept)
     # An un-sized purchase that restates a spend-back flow is that flow, not a second deal.
     spend_flows = {(k.recipient, k.spend_back[0]) for k in kept if k.spend_back}
     kept = [k for k in kept if not (k.kind == "purchase" and k.money is None and k.amount_text is None
                                     and (k.investor, k.recipient) in spend_flows)]
     return sorted(kept, key=lambda c: (c.sent_index, c.trigger))
+
+
+# Phrases that tie a sentence to the deal just stated ("As part of the deal, X will buy ...").
+LINKED_RE = re.compile(r"\b(?:as part of|under (?:the|that|this) (?:deal|agreement|terms|arrangement|pact)|in return|"
+                       r"in exchange|as a condition|in turn)\b", re.I)
+
+
+def _linked_purchases(ctx: DocContext, kept: list[Candidate]) -> None:
+    """A purchase tied to the investment just before it, paid back to the investor, is its spend-back.
+
+    "Orrin will invest $1 billion in Tamsin. As part of the deal, Tamsin has committed to purchase
+    Orrin chips": the money comes back to Orrin. The purchase's own sentence is its evidence.
+    """
+    sents = list(ctx.doc.sents)
+    for purchase in [k for k in kept if k.kind == "purchase" and not k.generic]:
+        if not LINKED_RE.search(sents[purchase.sent_index].text):
+            continue
+        deals = [k for k in kept if k.kind in ("investment", "loan") and k.spend_back is None
+                 and purchase.sent_index - 2 <= k.sent_index <= purchase.sent_index and k.trigger < purchase.trigger
+                 and k.recipient == purchase.investor and k.investor == purchase.recipient]
+        if deals:
+            max(deals, key=lambda k: k.trigger).spend_back = (purchase.recipient, purchase.what)
 
 
 def _same_deal(a: Candidate, b: Candidate) -> bool:
