@@ -59,7 +59,7 @@ _PERSON_TITLES = {"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", 
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
                 "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]
-_LEGAL_TAIL = [
+_LEGAL_TAIL: list[dict[str, Any]] = [
     {"ORTH": ",", "OP": "?"},
     {"ORTH": {"IN": _LEGAL_WORDS}, "OP": "?"},
 ]
@@ -173,9 +173,9 @@ class CompanyRecognizer:
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
-        named = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named]
+        named_spans = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named if s is not None]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
-        companies = _prefer(filter_spans(registry_spans), named, model_orgs)
+        companies = _prefer(filter_spans(registry_spans), named_spans, model_orgs)
         companies += self._short_forms(doc, companies)
         # Defined terms win over whatever else covered the same words ("Registrant" tagged ORG).
         defined = self._defined_terms(doc, companies)
@@ -224,10 +224,10 @@ class CompanyRecognizer:
         """Cut a span at a line break and drop a leading "the" and trailing punctuation."""
         start, end = span.start, span.end
         for token in span:
-            if "\n" in token.text or (token.i < span.end - 1 and "\n" in token.whitespace_):
-                if token.i - start >= 1 or "\n" in token.whitespace_:
-                    end = token.i + 1 if "\n" not in token.text else token.i
-                    break
+            breaks = "\n" in token.text or (token.i < span.end - 1 and "\n" in token.whitespace_)
+            if breaks and (token.i - start >= 1 or "\n" in token.whitespace_):
+                end = token.i + 1 if "\n" not in token.text else token.i
+                break
         doc = span.doc
         while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
             start += 1

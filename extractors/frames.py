@@ -224,3 +224,7 @@ def load_frames() -> FrameSet:
     """The frames shipped in ``extractors/data/frames.yaml`` (parsed and checked once)."""
     text = resources.files("extractors").joinpath("data/frames.yaml").read_text("utf-8")
     return parse_frames(yaml.safe_load(text))
+
+
+# Agreement nouns with no direction of their own ("the agreement", "a deal"): restatements, list headers.
+GENERIC_NOUNS = frozenset(lemma for lemma, frame in load_frames().nouns.items() if frame.generic)

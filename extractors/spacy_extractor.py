@@ -36,7 +36,7 @@ class SpacyExtractor:
         self.resolver = resolver or CompanyResolver()
         relations = self.nlp.get_pipe("ouroboros_relations")
         if getattr(relations, "resolve_product", None) is None:
-            relations.resolve_product = shared_product_resolver().resolve_product
+            setattr(relations, "resolve_product", shared_product_resolver().resolve_product)  # noqa: B010
 
     def extract(self, text: str, doc: str) -> list[DealRecord]:
         """Every deal ``text`` states, as records of document ``doc``.
@@ -57,7 +57,7 @@ class SpacyExtractor:
         parts = [(index, part) for index, item in enumerate(items)
                  for _, part in split_passages(mask_addressed(item.text))]
         parsed = self.nlp.pipe((part for _, part in parts), batch_size=batch_size)
-        current, records = 0, []
+        current, records = 0, list[DealRecord]()
         for (index, _), passage in zip(parts, parsed, strict=True):
             while index > current:  # every passage of a document comes before the next document's
                 yield items[current], records
