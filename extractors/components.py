@@ -118,6 +118,7 @@ class CompanyRecognizer:
         self.canonical: dict[str, str] = {}
         self.registry_names = {company.name for company in registry.companies}
         self.product_names = {name.casefold() for name in (*registry.product_names(), *registry.brand_names())}
+        self.nationalities = {c.nationality.casefold() for c in registry.companies if c.nationality}
         for spelling, canonical in registry.company_names().items():
             for variant in {spelling, spelling.upper()}:
                 self.canonical[variant] = canonical
@@ -201,6 +202,11 @@ class CompanyRecognizer:
             text = clean_name(span.text)
             stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
             if stands_for_itself and (text.casefold() in _BARE_FORMS or text in _LEGAL_WORDS):
+                continue
+            words = text.split()
+            # "French AI startup Mistral AI": a nationality and a kind word describe, they do not name.
+            if stands_for_itself and len(words) == 2 and words[0].casefold() in self.nationalities \
+                    and words[1].casefold() in self.registry.name_kinds:
                 continue
             before = doc[span.start - 1] if span.start > 0 else None
             after = doc[span.end] if span.end < len(doc) else None

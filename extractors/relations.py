@@ -52,6 +52,25 @@ FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign 
 IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip"}
 
 
+SAY_LEMMAS = {"say", "announce", "confirm", "disclose", "state", "tell", "note", "add"}
+
+
+def _speaker(ctx: DocContext, trigger: Token) -> str | None:
+    """The company that says the sentence a deal word sits in ("Tamsin said the agreement ...").
+
+    Only a speaker known to be a company of some kind (registry, or a name like "Tamsin Labs"):
+    news agencies and people say things about deals they are not party to.
+    """
+    for ancestor in trigger.ancestors:
+        if ancestor.lemma_.lower() in SAY_LEMMAS and ancestor.pos_ == "VERB":
+            for child in ancestor.children:
+                if child.dep_ == "nsubj":
+                    name = ctx.company_at(child)
+                    return name if name is not None and ctx.kinds(name) else None
+            return None
+    return None
+
+
 @Language.factory("ouroboros_relations", default_config={"max_sentence_tokens": 120})
 def make_relations(nlp: Language, name: str, max_sentence_tokens: int) -> RelationMatcher:
     """Deal candidates (who pays whom, kind, amount, status) from the sentences' grammar."""
@@ -109,7 +128,7 @@ class RelationMatcher:
             mandates.extend((index, m, user, tok) for m, user, tok in find_mandates(ctx, sent, self.resolve_product))
         candidates = bullets(ctx, sents, candidates)
         anchors = round_anchors(ctx, sents, candidates, questions)
-        implicit_recipients(candidates, anchors)
+        implicit_recipients(candidates, anchors, sents)
         orphan_amounts(ctx, sents, candidates)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient
                       or c.funded]
@@ -195,6 +214,10 @@ class RelationMatcher:
             # "between A and B" is a pair, not a list.
             members = {m for p in parties for m in collector.coordinated.get(p, [])} if len(parties) > 2 else set()
             heads = [p for p in parties if p not in members]
+            if len(heads) == 1:
+                # "Tamsin said the $38 billion Vask agreement ...": the company speaking is the other party.
+                speaker = _speaker(ctx, trigger)
+                heads += [speaker] if speaker is not None and speaker != heads[0] else []
             if len(heads) != 2:
                 return None
             a, b = heads

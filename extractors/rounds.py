@@ -63,10 +63,14 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
 
 
 def anchor_before(anchors: list[tuple[int, int, str, str]], index: int, token_i: int,
-                   exclude: set[str | None]) -> tuple[int, int, str, str] | None:
-    """The nearest round stated in this sentence (before the word) or the two before."""
-    near = [a for a in anchors if index - 2 <= a[0] <= index and (a[0] < index or a[1] < token_i)
-            and a[2] not in exclude]
+                  exclude: set[str | None], sents: list[Span]) -> tuple[int, int, str, str] | None:
+    """The nearest round stated in this sentence (before the word) or the two before it.
+
+    Speaker labels and one-word turns ("A:", "Yes.") are not sentences that could carry a round
+    away: only sentences of three words or more count in the distance.
+    """
+    near = [a for a in anchors if a[0] <= index and (a[0] < index or a[1] < token_i)
+            and _content_gap(sents, a[0], index) <= 2 and a[2] not in exclude]
     return max(near, key=lambda a: (a[0], a[1])) if near else None
 
 
@@ -106,8 +110,9 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             subjects = subjects_of(token)
             if any(s.lemma_.lower() in MEMBER_NOUNS for s in subjects):
                 objects = [t for s in subjects for t in s.subtree]
-                backers = [c for c in token.children if c.dep_ == "dobj"]
-                backers += [c for b in backers for c in conjuncts(b)]
+                # Every company named in the list, however the parser hung the list together.
+                listed = [t for c in token.children if c.dep_ == "dobj" for t in c.subtree if t.i in ctx.by_token]
+                backers = [t for t in listed if ctx.by_token[t.i].root.i == t.i]
                 if any(s.lemma_.lower() in LENDER_NOUNS for s in subjects):
                     kind = "loan"
         elif lemma == "alongside" and token.head.pos_ == "VERB" and (
@@ -120,7 +125,7 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
         # "investors in Quorra's funding round", "took part in Crusoe's round": the owner named there.
         owner = next((ctx.company_at(t) for o in objects for t in o.subtree
                       if t.dep_ in ("poss", "pobj") and t.i in ctx.by_token), None)
-        anchor = anchor_before(anchors, index, token.i, set())
+        anchor = anchor_before(anchors, index, token.i, set(), sents)
         recipient = owner or (anchor[2] if anchor else None)
         if recipient is None:
             continue
@@ -135,11 +140,11 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
     return found
 
 
-def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, int, str, str]]) -> None:
+def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, int, str, str]], sents: list[Span]) -> None:
     """"Tamsin is raising money. Helix will put in $600 million": the round's raiser receives it."""
     for c in candidates:
         if c.implicit and c.recipient is None:
-            anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor})
+            anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
             if anchor is not None:
                 c.recipient = anchor[2]
 
@@ -169,3 +174,8 @@ def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> 
         if text.endswith(":") and index in by_sent:
             header = by_sent[index][-1]
     return out
+
+
+def _content_gap(sents: list[Span], start: int, end: int) -> int:
+    """How many sentences after ``start`` up to ``end`` have three words or more."""
+    return sum(1 for sent in sents[start + 1: end + 1] if sum(t.is_alpha for t in sent) >= 3)

@@ -57,6 +57,10 @@ class SlotCollector:
 
 
 
+# Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
+ROLE_NOUNS = {"partner", "supplier", "provider", "vendor", "customer", "client", "backer", "investor", "lender"}
+
+
 class SlotReader:
     """Reads the slots of the deal words of one document."""
 
@@ -150,6 +154,12 @@ class SlotReader:
             if head.pos_ == "ADP" and head.lower_ not in ("of", "through", "under", "in"):
                 break
             head = head.head
+        # "Orrin, Tamsin's cloud partner in a $300 billion contract": the partner and whose partner it is.
+        if noun.dep_ == "pobj" and head.pos_ == "NOUN" and head.lemma_.lower() in ROLE_NOUNS and head.dep_ == "appos":
+            add("role_holder", head.head)
+            for child in head.children:
+                if child.dep_ == "poss":
+                    add("role_of", child)
         if noun.dep_ in ("dobj", "nsubjpass", "pobj", "conj", "attr", "nsubj") and head.pos_ in ("VERB", "AUX"):
             for subject in subjects_of(head):
                 add("gov_subj", antecedent(subject, ctx))
@@ -253,7 +263,8 @@ def stake_owner(ctx: DocContext, trigger: Token, investor: str) -> str | None:
                         name = ctx.company_at(pobj) if pobj.dep_ == "pobj" else None
                         if name is None and pobj.dep_ == "pobj":
                             named = [t for t in pobj.subtree if t.i in ctx.by_token]
-                            name = company_text(ctx.by_token[named[0].i]) if named else None
+                            # "in French AI startup Mistral AI": the name the phrase ends on
+                            name = company_text(ctx.by_token[named[-1].i]) if named else None
                         if name is not None and name != investor:
                             return name
     return None
