@@ -16,6 +16,8 @@ from extractors.components import COMPANIES, PRODUCTS, company_text
 from extractors.resolve import Registry, clean_name
 from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS
 
+# Nouns for a company owned by another: a deal between them is no flow between companies.
+SUBSIDIARY_NOUNS = {"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"}
 HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|chief financial officer|CFO|president|"
                      r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
 FIRST_PERSON = {"we", "us", "our", "ours"}
@@ -47,6 +49,31 @@ class DocContext:
         self._places = {c.name: {p.lower() for p in c.places} for c in registry.companies}
         self._nationality = {c.name: (c.nationality or "").lower() for c in registry.companies}
         self._product_owner = {p.lower(): c.name for c in registry.companies for p in (*c.products, *c.brands)}
+        self.parents = self._parents()
+
+    def _parents(self) -> dict[str, str]:
+        """Subsidiaries and vehicles named with their owner: "its wholly owned subsidiary X",
+        "X, a unit of Y", "Y's financing vehicle X" -> {X: Y}."""
+        parents: dict[str, str] = {}
+        for token in self.doc:
+            if token.lemma_.lower() not in SUBSIDIARY_NOUNS or token.pos_ not in ("NOUN", "PROPN"):
+                continue
+            owner = next((self.company_at(c) for c in token.children if c.dep_ == "poss"), None)
+            owner = owner or next((self.company_at(g) for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
+                                   for g in c.children if g.dep_ == "pobj"), None)
+            child = None
+            if token.head.i in self.by_token and token.dep_ in ("compound", "appos", "nmod"):
+                child = company_text(self.by_token[token.head.i])
+            child = child or next((company_text(self.by_token[c.i]) for c in token.children
+                                   if c.dep_ in ("appos", "compound") and c.i in self.by_token), None)
+            if owner and child and owner != child:
+                parents[child] = owner
+        return parents
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether one company is the other's subsidiary or vehicle (or both share an owner)."""
+        return self.parents.get(a) == b or self.parents.get(b) == a or (
+            a in self.parents and self.parents.get(a) == self.parents.get(b))
 
     def _host(self) -> str | None:
         """Whose "we" it is: the company of a named executive ("CEO of Helix Mind"), else the first company."""

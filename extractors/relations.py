@@ -138,6 +138,14 @@ class RelationMatcher:
         candidates += round_participants(ctx, sents, candidates, anchors)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
         linked_purchases(ctx, candidates)
+        # A company and its own subsidiary or vehicle: money moving inside one group is no flow.
+        candidates = [c for c in candidates if not (c.investor and c.recipient and ctx.related(c.investor, c.recipient))]
+        # With anyone else, a subsidiary or vehicle stands for its owner (FORMAT.md: never a division).
+        for c in candidates:
+            c.investor = ctx.parents.get(c.investor or "", c.investor)
+            c.recipient = ctx.parents.get(c.recipient or "", c.recipient)
+            if c.spend_back is not None:
+                c.spend_back = (ctx.parents.get(c.spend_back[0], c.spend_back[0]), c.spend_back[1])
         return merge_candidates(ctx, candidates)
 
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
@@ -210,6 +218,8 @@ class RelationMatcher:
             parties = unique([name for key, names in slots.items() for name in names if key != "for"])
             # "Google and Anthropic have struck a deal": the subject's conjuncts are parties too.
             parties = unique(parties + [m for p in parties for m in collector.coordinated.get(p, [])])
+            # "Helix Compute, a unit of Helix Holdings": one party, named twice.
+            parties = unique([ctx.parents.get(p, p) for p in parties])
             # The other members of a coordination ("with Orrin, Pell and Vask") stand with their first.
             # "between A and B" is a pair, not a list.
             members = {m for p in parties for m in collector.coordinated.get(p, [])} if len(parties) > 2 else set()
