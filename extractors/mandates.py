@@ -20,6 +20,7 @@ MANDATE_VERBS = {"use", "train", "run", "deploy", "deliver", "build", "power", "
 MANDATE_MARKERS_RE = re.compile(r"\b(?:must|required?|requires|requirement|condition|commit\w*|stipulat\w*|"
                                 r"obligat\w*|mandat\w*|exclusive\w*|agreed|scheduled|vests?|as part of|will use|"
                                 r"will run|will train)\b", re.I)
+BUILT_ON_VERBS = {"power", "build", "base", "run", "equip", "accelerate"}
 GOODS_VERBS = {"buy", "purchase", "order", "acquire", "procure", "spend", "pay", "supply", "sell"}
 
 
@@ -39,6 +40,7 @@ def find_mandates(ctx: DocContext, sent: Span, resolve_product: Callable[[str], 
             continue
         user = None
         mandated = False
+        built_on = False
         goods = False
         for ancestor in [token, *token.ancestors]:
             lemma = ancestor.lemma_.lower()
@@ -47,6 +49,11 @@ def find_mandates(ctx: DocContext, sent: Span, resolve_product: Callable[[str], 
                 break
             if lemma in MANDATE_VERBS or (ancestor.lower_ == "use" and ancestor.pos_ == "NOUN"):
                 mandated = True
+                # "capacity powered by X's GB300 systems", "clusters built with X chips": what is sold
+                # is defined by the named hardware, whoever has to use it.
+                if ancestor.dep_ == "acl" and lemma in BUILT_ON_VERBS:
+                    built_on = True
+                    break  # the verb that buys the capacity above is about the capacity, not the chips
                 subject = subject_of(ancestor)
                 if subject is not None and user is None:
                     user = ctx.company_at(antecedent(subject, ctx))
@@ -55,7 +62,7 @@ def find_mandates(ctx: DocContext, sent: Span, resolve_product: Callable[[str], 
                     if poss is not None:
                         user = user or ctx.company_at(poss)
         requirement = bool(MANDATE_MARKERS_RE.search(sent.text))
-        if mandated and not goods and (user is not None or requirement):
+        if mandated and not goods and (user is not None or requirement or built_on):
             seen.add(name)
             found.append(((name, vendor), user, token))
     return found
