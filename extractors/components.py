@@ -28,8 +28,10 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from extractors.frames import load_frames
 from extractors.money import Money, find_money
 from extractors.resolve import Registry, clean_name, load_registry
+from extractors.vocabulary import PRODUCT_LINE_WORDS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -49,13 +51,15 @@ _NOT_COMPANIES = {
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
-_HARDWARE_WORDS = {"chip", "chips", "accelerator", "gpu", "processor", "system", "platform", "superchip", "cpu",
-                   "tpu", "server", "model"}
+# Words before a person's name ("Nvidia chief Jensen Huang", "CEO Sam Altman").
+_PERSON_TITLES = {"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman", "chairwoman",
+                  "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
+                  "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
                 "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]
-_LEGAL_TAIL = [
+_LEGAL_TAIL: list[dict[str, Any]] = [
     {"ORTH": ",", "OP": "?"},
     {"ORTH": {"IN": _LEGAL_WORDS}, "OP": "?"},
 ]
@@ -108,14 +112,18 @@ class CompanyRecognizer:
         self.registry = registry
         self.use_model_orgs = use_model_orgs
         self.company_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        # For texts written all in lower case ("amazon will invest ... in anthropic"), registry names by LOWER.
+        self.lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.product_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.canonical: dict[str, str] = {}
         self.registry_names = {company.name for company in registry.companies}
         self.product_names = {name.casefold() for name in (*registry.product_names(), *registry.brand_names())}
+        self.nationalities = {c.nationality.casefold() for c in registry.companies if c.nationality}
         for spelling, canonical in registry.company_names().items():
             for variant in {spelling, spelling.upper()}:
                 self.canonical[variant] = canonical
                 self.company_matcher.add(canonical, [nlp.make_doc(variant)])
+            self.lower_matcher.add(canonical, [nlp.make_doc(spelling.lower())])
         for product, vendor in registry.product_names().items():
             self.product_matcher.add(f"PRODUCT|{vendor}", [nlp.make_doc(product)])
         for brand, owner in registry.brand_names().items():
@@ -137,9 +145,10 @@ class CompanyRecognizer:
 
     def match(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """(company spans, product spans); company spans carry the registry name in ``kb_id_``."""
+        matcher = self.lower_matcher if _lower_case_text(doc.text) else self.company_matcher
         registry_spans = [
             Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
-            for match_id, start, end in self.company_matcher(doc)
+            for match_id, start, end in matcher(doc)
         ]
         products = []
         for match_id, start, end in self.product_matcher(doc):
@@ -150,31 +159,68 @@ class CompanyRecognizer:
         # "proprietary Trainium AI chips" is a product, not a company called "Trainium AI".
         named = [span for span in named if span is not None and self._is_name(span)
                  and not (set(range(span.start, span.end)) & product_tokens)
-                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS)]
+                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS)]
         model_orgs: list[Span] = []
         if self.use_model_orgs:
             for ent in doc.ents:
                 if ent.label_ == "ORG":
                     trimmed = self._trim(ent)
                     # "Zentrix Lattice chips": the last word names the product, the rest the maker.
+                    # "Orrin Semiconductor chips" keeps its name: a company word ends it.
                     if trimmed is not None and len(trimmed) > 1 and trimmed.end < len(doc) \
-                            and doc[trimmed.end].lemma_.lower() in _HARDWARE_WORDS:
+                            and doc[trimmed.end].lemma_.lower() in PRODUCT_LINE_WORDS \
+                            and trimmed[-1].lower_ not in self.registry.name_kinds:
                         trimmed = Span(doc, trimmed.start, trimmed.end - 1)
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
-        named = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named]
+        named_spans = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named if s is not None]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
-        companies = _prefer(filter_spans(registry_spans), named, model_orgs)
+        companies = _prefer(filter_spans(registry_spans), named_spans, model_orgs)
         companies += self._short_forms(doc, companies)
         # Defined terms win over whatever else covered the same words ("Registrant" tagged ORG).
         defined = self._defined_terms(doc, companies)
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = filter_spans(companies)
+        companies = self._aliases_and_headlines(doc, filter_spans(companies))
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
+
+    def _aliases_and_headlines(self, doc: Doc, companies: list[Span]) -> list[Span]:
+        """Drop mentions that name no company of their own.
+
+        - an abbreviation in parentheses: "Nokia (NOK)" is Nokia; "a special purpose vehicle (SPV)"
+          and "Public Benefit Corporation (PBC)" abbreviate common nouns, not companies;
+        - a bare legal form or kind word ("PBC", "Group", "Holdings");
+        - an unknown name seen only in a title-case headline ("Putting the AI Numbers in Perspective"),
+          where every word is capitalised; registry names and names the body repeats stay.
+        """
+        body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c)}
+        kept: list[Span] = []
+        for span in companies:
+            text = clean_name(span.text)
+            stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
+            if stands_for_itself and (text.casefold() in _BARE_FORMS or text in _LEGAL_WORDS):
+                continue
+            words = text.split()
+            # "French AI startup Mistral AI": a nationality and a kind word describe, they do not name.
+            if stands_for_itself and len(words) == 2 and words[0].casefold() in self.nationalities \
+                    and words[1].casefold() in self.registry.name_kinds:
+                continue
+            before = doc[span.start - 1] if span.start > 0 else None
+            after = doc[span.end] if span.end < len(doc) else None
+            if before is not None and before.text == "(" and after is not None and after.text == ")" \
+                    and span.kb_id_ not in self.registry_names and text.isupper():
+                previous = next((c for c in reversed(kept) if c.end == span.start - 1), None)
+                if previous is not None:
+                    kept.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=previous.kb_id_))
+                continue  # an abbreviation of the words before it
+            if span.kb_id_ not in self.registry_names and _in_title_line(span) \
+                    and company_text(span).casefold() not in body_names:
+                continue
+            kept.append(span)
+        return kept
 
     def set_annotations(self, doc: Doc, matches: tuple[list[Span], list[Span]]) -> None:
         """Write ``doc.spans["companies"]`` and ``doc.spans["products"]``."""
@@ -184,10 +230,10 @@ class CompanyRecognizer:
         """Cut a span at a line break and drop a leading "the" and trailing punctuation."""
         start, end = span.start, span.end
         for token in span:
-            if "\n" in token.text or (token.i < span.end - 1 and "\n" in token.whitespace_):
-                if token.i - start >= 1 or "\n" in token.whitespace_:
-                    end = token.i + 1 if "\n" not in token.text else token.i
-                    break
+            breaks = "\n" in token.text or (token.i < span.end - 1 and "\n" in token.whitespace_)
+            if breaks and (token.i - start >= 1 or "\n" in token.whitespace_):
+                end = token.i + 1 if "\n" not in token.text else token.i
+                break
         doc = span.doc
         while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
             start += 1
@@ -241,7 +287,7 @@ class CompanyRecognizer:
                 span = Span(doc, start, token.i + 1)
                 if set(range(span.start, span.end)) & taken or not all(t.text[:1].isupper() for t in span):
                     continue
-                if span.end < len(doc) and doc[span.end].lemma_.lower() in _HARDWARE_WORDS:
+                if span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS:
                     continue
                 labels = {t.ent_type_ for t in span}
                 if labels & {"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "PERCENT", "QUANTITY"}:
@@ -249,8 +295,14 @@ class CompanyRecognizer:
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
                 place_like = bool(labels & {"GPE", "LOC"})
-                where = token.dep_ == "pobj" and token.head.lower_ not in ("from", "to", "with", "by")
+                first = token
+                while first.dep_ == "conj" and first.head.i != first.i:  # "in Riyadh and Dammam"
+                    first = first.head
+                where = first.dep_ == "pobj" and first.head.lower_ not in ("from", "to", "with", "by")
                 if place_like and where:
+                    continue
+                # "Nvidia chief Jensen Huang": a person with a title, not a party.
+                if span.start > 0 and doc[span.start - 1].lower_ in _PERSON_TITLES:
                     continue
                 if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue
@@ -345,10 +397,32 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
     return name
 
 
+# A mention that is only a legal form or a kind word names no company.
+_BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
+               "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _lower_case_text(text: str) -> bool:
+    """A text written without capitals (fewer than 1 letter in 200 upper case, 200+ letters)."""
+    letters = sum(c.isalpha() for c in text[:20000])
+    return letters >= 200 and sum(c.isupper() for c in text[:20000]) * 200 < letters
+
+
+def _in_title_line(span: Span) -> bool:
+    """Whether ``span`` sits in a headline line with every word of 4+ letters capitalised."""
+    doc = span.doc
+    text = doc.text
+    start = text.rfind("\n", 0, span.start_char) + 1
+    end = text.find("\n", span.end_char)
+    line = text[start: end if end >= 0 else len(text)]
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) >= 4]
+    return len(words) >= 3 and all(w[:1].isupper() for w in words) and not line.rstrip().endswith(".")
+
+
 def _names_hardware(doc: Doc, end: int) -> bool:
     """Whether the words from ``end`` on make a name before it a product: "Kestrel K2 accelerators"."""
     for token in doc[end: end + 3]:
-        if token.lemma_.lower() in _HARDWARE_WORDS:
+        if token.lemma_.lower() in PRODUCT_LINE_WORDS:
             return True
         if not (token.text[:1].isupper() or token.like_num or any(ch.isdigit() for ch in token.text)):
             return False
@@ -406,21 +480,8 @@ class MoneyRecognizer:
 
 
 # --------------------------------------------------------------------------------------------
-# Deal words by kind. Lemmas, matched on verbs and nouns; the grammar around them decides roles.
-TRIGGER_LEMMAS: dict[str, list[str]] = {
-    "investment": ["invest", "reinvest", "investment", "fund", "funding", "back", "finance", "financing", "stake",
-                   "pledge", "inject", "infusion", "tranche", "round", "raise", "put", "pour", "plow", "sink",
-                   "bankroll", "receive", "secure", "obtain", "shareholder", "lead"],
-    "purchase": ["buy", "purchase", "order", "rent", "lease", "pay", "payment", "spend", "procure",
-                 "contract", "deploy", "acquire", "commit", "commitment", "customer", "buyer", "deal",
-                 "agreement", "supply", "expand", "expansion", "add-on", "land", "win", "sign", "enter", "build",
-                 "provide",
-                 "pact", "arrangement", "transaction"],
-    "warrant": ["warrant"],
-    "backstop": ["backstop", "unsold", "residual", "guarantee"],
-    "loan": ["loan", "lend", "lender", "borrow", "borrowing", "credit", "debt"],
-    "stake_sale": ["sell", "sale", "divest", "unload", "offload", "dump"],
-}
+# Deal words by kind: every frame's word plus the cue words (extractors/data/frames.yaml).
+TRIGGER_LEMMAS: dict[str, list[str]] = load_frames().trigger_lemmas()
 
 
 @Language.factory("ouroboros_triggers", default_config={"lemmas": TRIGGER_LEMMAS})

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from extractors.llm import LLMExtractor, amounts_compatible
+from extractors.llm import LLMExtractor
 from extractors.llm_grounding import normalize
 from extractors.llm_usage import UsageReport
-from ouroboros.core.records import DealRecord, Extractor
 from extractors.registry import get_extractor, register_extractor
+from extractors.sameness import same_deal
+from ouroboros.core.records import DealRecord, Extractor
 
 # Agreement never makes a record certain: both readers can share a misreading.
 MAX_CONFIDENCE = 0.99
@@ -28,13 +29,6 @@ MAX_CONFIDENCE = 0.99
 
 def _agree(a: float, b: float) -> float:
     return min(MAX_CONFIDENCE, round(1 - (1 - a) * (1 - b), 4))
-
-
-def _same_deal(a: DealRecord, b: DealRecord) -> bool:
-    return (
-        (a.investor, a.recipient, a.kind) == (b.investor, b.recipient, b.kind)
-        and amounts_compatible(a.amount_usd, b.amount_usd)
-    )
 
 
 def _combine(spacy: DealRecord, llm: DealRecord) -> DealRecord:
@@ -73,7 +67,7 @@ def merge(spacy: Sequence[DealRecord], llm: Sequence[DealRecord], text: str = ""
     unmatched_llm = list(llm)
     merged: list[DealRecord] = []
     for s in spacy:
-        match = next((m for m in unmatched_llm if _same_deal(s, m)), None)
+        match = next((m for m in unmatched_llm if same_deal(s, m, across_readers=True)), None)
         if match is None:
             merged.append(s.model_copy(update={"extractor": "spacy"}))
             continue

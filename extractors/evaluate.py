@@ -27,8 +27,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
-from ouroboros.core.records import DealRecord
 from ouroboros.core.errors import InputError
+from ouroboros.core.records import DealRecord
 
 
 class GoldDocument(BaseModel):

@@ -38,9 +38,10 @@ from extractors.llm_cache import AnswerCache, RetryQueue, UsageLog, answer_key
 from extractors.llm_grounding import Grounder, GroundingStats, Window, normalize
 from extractors.llm_prompt import DEFAULT_PROMPT, DealPrompt, load_prompt
 from extractors.llm_usage import UsageReport, price_for
-from ouroboros.core.records import DealKind, DealRecord, DealStatus, Extractor
 from extractors.registry import get_extractor, register_extractor
+from extractors.sameness import same_deal
 from ouroboros.core.errors import ConfigError
+from ouroboros.core.records import DealKind, DealRecord, DealStatus, Extractor
 from ouroboros.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ def _answer_from(output: Any) -> tuple[dict | None, AIMessage | None]:
         # The JSON path, and the rescue for servers that ignore the requested output format.
         try:
             parsed = parse_json_markdown(message.content, parser=json.loads)  # strict: no half answers
-        except Exception:  # noqa: BLE001 - any parse failure is a malformed answer
+        except Exception:  # any parse failure is a malformed answer
             parsed = None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("deals"), list):
         return None, message
@@ -279,19 +280,8 @@ def _lead(text: str, passage: Passage) -> str:
     return "" if normalize(lead) in normalize(passage.context) else lead
 
 
-def _flow_key(record: DealRecord) -> tuple[str, str, str]:
-    return (record.investor, record.recipient, record.kind)
-
-
-def amounts_compatible(a: float | None, b: float | None, tolerance: float = 0.05) -> bool:
-    """Two amounts can describe the same deal: one is unknown, or they differ by at most 5%."""
-    if a is None or b is None:
-        return True
-    return abs(a - b) <= tolerance * max(abs(a), abs(b))
-
-
 def dedupe(records: Sequence[DealRecord]) -> list[DealRecord]:
-    """One record per deal when overlapping passages repeat it (same flow and status, compatible amounts).
+    """One record per deal when overlapping passages repeat it (``extractors.sameness.same_deal``).
 
     The first mention is kept; later ones fill what it lacks (a passage that continues a deal
     often adds the spend-back or the mandate).
@@ -299,11 +289,7 @@ def dedupe(records: Sequence[DealRecord]) -> list[DealRecord]:
     kept: list[DealRecord] = []
     for record in records:
         for i, first in enumerate(kept):
-            if (
-                _flow_key(first) == _flow_key(record)
-                and first.status == record.status  # "another $4 billion" after a completed $4 billion
-                and amounts_compatible(first.amount_usd, record.amount_usd)
-            ):
+            if same_deal(first, record):
                 has_amount = first.amount_text is not None
                 kept[i] = first.model_copy(update={
                     "amount_text": first.amount_text if has_amount else record.amount_text,
@@ -435,7 +421,7 @@ class LLMExtractor:
             self.retry_queue.mark(doc, str(e))
             records = None
         else:
-            report.records = len(records)
+            report.records = len(records or [])
             self.retry_queue.clear(doc)
         finally:
             with self._lock:

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from extractors.money import parse_money
-from ouroboros.core.records import DealRecord, HardwareMandate, SpendBack
 from extractors.resolve import clean_name
+from ouroboros.core.records import DealRecord, HardwareMandate, SpendBack
 
 # Injection phrasing: an instruction aimed at whoever reads the text. News does not talk like this.
 _INSTRUCTION = re.compile(

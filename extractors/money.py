@@ -36,7 +36,8 @@ _OTHER_WORDS = r"(?:euros?|pounds?(?: sterling)?|yen|yuan|renminbi|swiss francs?
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # $100 billion, US$1.3bn, $8B, USD 2 billion (optionally "... dollars")
-    ("usd", re.compile(rf"{_QUALIFIER_RE}{_USD_PREFIX}\s?(?P<num>{_NUM})\s?(?:-\s?)?(?P<scale>{_SCALE_RE})?(?:\s+(?:US\s)?dollars)?", re.I)),
+    ("usd", re.compile(
+        rf"{_QUALIFIER_RE}{_USD_PREFIX}\s?(?P<num>{_NUM})\s?(?:-\s?)?(?P<scale>{_SCALE_RE})?(?:\s+(?:US\s)?dollars)?", re.I)),
     # €900 million, £2bn
     ("other", re.compile(rf"{_QUALIFIER_RE}{_OTHER_PREFIX}\s?(?P<num>{_NUM})\s?(?P<scale>{_SCALE_RE})?", re.I)),
     # 100 billion dollars, 2.5 million US dollars

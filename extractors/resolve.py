@@ -32,7 +32,7 @@ Method = Literal["registry", "seen", "fuzzy", "embedding", "new"]
 
 _LEGAL_SUFFIX_RE = re.compile(
     r"(?:,?\s+(?:Inc|Incorporated|Corp|Corporation|Co|Company|Ltd|Limited|LLC|L\.L\.C|LP|L\.P|PLC|plc|"
-    r"N\.A|NA|SAS|SA|S\.A|AG|GmbH|BV|B\.V|NV|N\.V|KK|K\.K|PBC|Holdings Inc)\.?)+$"
+    r"N\.A|NA|SAS|SA|S\.A|AG|GmbH|BV|B\.V|NV|N\.V|KK|K\.K|PBC|Oyj|ASA|SpA|S\.p\.A|SE|Pty|Holdings Inc)\.?)+$"
 )
 _POSSESSIVE_RE = re.compile(r"(?:'s|’s|'|’)$")
 FUZZY_THRESHOLD = 90.0
@@ -221,7 +221,7 @@ class CompanyResolver:
         names, matrix = self._embedding_index()
         model = get_model()
         vector = model.encode([cleaned], normalize_embeddings=True, convert_to_numpy=True)
-        scores = (matrix @ vector[0]).tolist()  # type: ignore[operator]
+        scores = (matrix @ vector[0]).tolist()
         best = max(range(len(names)), key=scores.__getitem__)
         match = names[best]
         # Meaning alone is not identity ("Orrin Systems" is near "Cisco Systems"); also ask for

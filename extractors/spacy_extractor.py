@@ -7,11 +7,12 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from extractors.pipeline import get_nlp
-from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
+from extractors.addressed import mask_addressed
+from extractors.pipeline import get_nlp, split_passages
 from extractors.registry import register_extractor
 from extractors.relations import Candidate
 from extractors.resolve import CompanyResolver
+from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 
 
 @lru_cache(maxsize=1)
@@ -35,19 +36,36 @@ class SpacyExtractor:
         self.resolver = resolver or CompanyResolver()
         relations = self.nlp.get_pipe("ouroboros_relations")
         if getattr(relations, "resolve_product", None) is None:
-            relations.resolve_product = shared_product_resolver().resolve_product
+            setattr(relations, "resolve_product", shared_product_resolver().resolve_product)  # noqa: B010
 
     def extract(self, text: str, doc: str) -> list[DealRecord]:
-        """Every deal ``text`` states, as records of document ``doc``."""
-        return self.records(self.nlp(text), doc)
+        """Every deal ``text`` states, as records of document ``doc``.
+
+        A long text is parsed passage by passage (``split_passages``), so it never exceeds spaCy's
+        ``max_length`` and memory stays bounded by the passage size, whatever the document's. Text
+        addressed to a reader or a machine (``extractors.addressed``) is blanked first.
+        """
+        records: list[DealRecord] = []
+        for _, part in split_passages(mask_addressed(text)):
+            records.extend(self.records(self.nlp(part), doc))
+        return records
 
     def extract_documents(self, documents: Iterable[SourceDocument], batch_size: int = 16) -> Iterator[
             tuple[SourceDocument, list[DealRecord]]]:
         """Records per document, parsing in batches with ``nlp.pipe`` (faster than one by one)."""
         items = list(documents)
-        texts = (d.text for d in items)
-        for source, parsed in zip(items, self.nlp.pipe(texts, batch_size=batch_size), strict=True):
-            yield source, self.records(parsed, source.doc)
+        parts = [(index, part) for index, item in enumerate(items)
+                 for _, part in split_passages(mask_addressed(item.text))]
+        parsed = self.nlp.pipe((part for _, part in parts), batch_size=batch_size)
+        current, records = 0, list[DealRecord]()
+        for (index, _), passage in zip(parts, parsed, strict=True):
+            while index > current:  # every passage of a document comes before the next document's
+                yield items[current], records
+                current, records = current + 1, []
+            records.extend(self.records(passage, items[index].doc))
+        for index in range(current, len(items)):
+            yield items[index], records
+            records = []
 
     def records(self, parsed: Doc, doc: str) -> list[DealRecord]:
         """Turn a parsed doc's candidates into records with canonical names."""

@@ -1,0 +1,97 @@
+"""Whose amount: each deal amount of a sentence goes to the nearest deal (or party) in the tree;
+an amount stated beside a deal in a neighbouring sentence goes to that deal; valuations never size one."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span
+
+from extractors.candidate import Candidate
+from extractors.components import MONEY
+from extractors.frames import GENERIC_NOUNS
+from extractors.grammar import tree_distance
+from extractors.mentions import DocContext
+from extractors.vocabulary import CONTRACT_NOUNS
+
+SHARE_COUNT_RE = re.compile(r"(?:(?:up to|about|roughly|approximately|some|more than)\s+)?\d[\d,.]*\s*"
+                            r"(?:million|billion|thousand)?\s+(?:shares|warrants)", re.I)
+
+
+def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
+    """Each deal amount of the sentence goes to the nearest candidate in the tree."""
+    money = [s for s in ctx.doc.spans[MONEY] if sent.start <= s.start < sent.end and s._.money.is_deal_amount]
+    pairs = []
+    for candidate in found:
+        if candidate.kind == "warrant" or (candidate.funded and candidate.investor is None):
+            continue
+        trigger = ctx.doc[candidate.trigger]
+        anchor = ctx.doc[candidate.anchor] if candidate.anchor is not None else trigger
+        for span in money:
+            distance = min(tree_distance(trigger, span.root), tree_distance(anchor, span.root))
+            pairs.append((distance, span.start, id(candidate), candidate, span))
+    pairs.sort(key=lambda p: (p[0], p[1]))
+    used_money: set[int] = set()
+    used_candidates: set[int] = set()
+    for distance, _, key, candidate, span in pairs:
+        if span.start in used_money or key in used_candidates or distance > 8:
+            continue
+        if valuation(span):
+            continue
+        candidate.money = span._.money
+        candidate.amount_text = span._.money.text
+        used_money.add(span.start)
+        used_candidates.add(key)
+        converted = usd_in_parentheses(span, money)
+        if span._.money.amount_usd is None and converted is not None:
+            # "€1.3 billion ($1.5 billion)": the text gives the dollar figure itself.
+            candidate.money = converted._.money
+            candidate.amount_text = ctx.doc.text[span.start_char: converted.end_char + 1]
+            used_money.add(converted.start)
+    # A second candidate of the same deal word (title + body) may share the amount.
+
+
+def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> None:
+    """"The Order Form carries a value of $6.3 billion": an amount beside a deal stated nearby."""
+    with_deal = {c.sent_index for c in candidates}
+    orphans: list[tuple[int, Span]] = []
+    for index, sent in enumerate(sents):
+        if index in with_deal:
+            continue
+        lemmas = {t.lemma_.lower() for t in sent}
+        if not lemmas & (CONTRACT_NOUNS | {"value", "worth", "pact", "transaction", "form"}):
+            continue
+        if lemmas & {"revenue", "valuation", "value"} and not lemmas & CONTRACT_NOUNS | {"form"}:
+            continue
+        for span in ctx.doc.spans[MONEY]:
+            if sent.start <= span.start < sent.end and span._.money.is_deal_amount and not valuation(span):
+                orphans.append((index, span))
+                break
+    for index, span in orphans:
+        needing = [c for c in candidates if c.money is None and c.amount_text is None and not c.funded
+                   and c.kind != "warrant" and abs(c.sent_index - index) <= 2]
+        if not needing:
+            continue
+        previous = [c for c in needing if c.sent_index < index]
+        target = max(previous, key=lambda c: c.sent_index) if previous else min(needing, key=lambda c: c.sent_index)
+        target.money = span._.money
+        target.amount_text = span._.money.text
+
+
+def usd_in_parentheses(span: Span, money: list[Span]) -> Span | None:
+    """The dollar amount in parentheses right after an amount in another currency, if any."""
+    after = span.doc.text[span.end_char: span.end_char + 3]
+    if "(" not in after:
+        return None
+    return next((m for m in money if 0 < m.start_char - span.end_char <= 3 and m._.money.amount_usd is not None
+                 and span.doc.text[m.end_char: m.end_char + 1] == ")"), None)
+
+
+def valuation(span: Span) -> bool:
+    """Amounts that price a company rather than a deal: "was valued at $12 billion" (but "a deal valued at")."""
+    doc = span.doc
+    before = doc[max(span.sent.start, span.start - 4): span.start].text.lower()
+    if "valued at" in before:
+        valued = next((t for t in doc[max(span.sent.start, span.start - 4): span.start] if t.lower_ == "valued"), None)
+        return valued is None or valued.head.lemma_.lower() not in CONTRACT_NOUNS | GENERIC_NOUNS
+    return any(w in before for w in ("valuation", "market value", "market cap", "revenue of", "price target"))

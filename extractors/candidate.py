@@ -1,0 +1,39 @@
+"""The deal candidate: what the relation rules find in one sentence, before names are canonical."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extractors.money import Money
+
+
+@dataclass
+@dataclass
+class Candidate:
+    """A deal found in one sentence, with document-level party names."""
+
+    kind: str
+    investor: str | None
+    recipient: str | None
+    sent_index: int
+    trigger: int
+    evidence: str
+    money: Money | None = None
+    amount_text: str | None = None
+    status: str = "announced"
+    generic: bool = False
+    funded: bool = False  # paid with another deal's money (a spend-back)
+    fresh_funds: bool = False  # "the fresh capital", "that new money": the newest deal's money
+    what: str | None = None
+    spend_back: tuple[str, str | None] | None = None  # (payee, what)
+    mandate: tuple[str, str] | None = None  # (product, vendor)
+    direct: bool = True  # both parties named rather than referred to
+    merged: bool = False
+    implicit: bool = False  # the recipient is the raiser of a round stated nearby ("Helix will put in $600 million")
+    anchor: int | None = None  # the token of the party this deal has of its own (a conjunct): amounts go near it
+
+
+    @property
+    def amount_usd(self) -> float | None:
+        """The amount in US dollars, when there is one."""
+        return self.money.amount_usd if self.money is not None else None

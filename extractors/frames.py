@@ -1,0 +1,230 @@
+"""Deal frames as data (``extractors/data/frames.yaml``) and the named conditions they may use.
+
+A frame says, for one deal word and part of speech, which kind of deal it opens and which
+grammatical slots hold the payer (investor) and the payee (recipient); ``require`` and
+``variants`` refine it by conditions on the clause ("sell" with shares as object is a stake
+sale). The trigger Matcher's word list is derived from the same file, so a word can never be a
+trigger without a frame (or be listed as a mere cue). Unknown slot or condition names, kinds or
+keys fail when the file is loaded, like spaCy's SpanRuler rejects a malformed pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from spacy.tokens import Token
+
+from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, ROUND_NOUNS, SHARES
+from ouroboros.core.errors import ConfigError
+from ouroboros.core.records import DEAL_KINDS
+
+PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", "at", "for", "on", "with", "of", "by"})
+SLOTS = frozenset({
+    "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
+    "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender",
+}) | PREPOSITION_SLOTS
+
+
+@dataclass(frozen=True)
+class Clause:
+    """What the conditions may look at: the trigger, its object words, its slots, the current kind."""
+
+    trigger: Token
+    is_verb: bool
+    object_lemmas: frozenset[str]
+    slots: dict[str, list[str]]
+    funded: bool
+    kind: str
+
+
+def _governed_by(token: Token, lemmas: set[str]) -> bool:
+    return any(a.lemma_.lower() in lemmas for a in token.ancestors)
+
+
+def _subtree_lemmas(token: Token) -> set[str]:
+    return {t.lemma_.lower() for t in token.subtree}
+
+
+CONDITIONS: dict[str, Callable[[Clause], bool]] = {
+    # "sold its stake in X", "bought Intel stock"
+    "object_is_shares": lambda c: bool(c.object_lemmas & SHARES),
+    # "received a contract from X": a sale, not an investment
+    "object_is_contract": lambda c: bool(c.object_lemmas & CONTRACT_NOUNS),
+    # "led the round"
+    "object_is_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS),
+    # "issued X a warrant"
+    "warrant_below": lambda c: "warrant" in c.object_lemmas or "warrants" in {t.lower_ for t in c.trigger.subtree},
+    # "provide financing to X": a loan
+    "loan_words_below": lambda c: bool(_subtree_lemmas(c.trigger) & LOAN_WORDS),
+    # "provide X with capacity": something sold
+    "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
+    # "pledged $1 billion for X" (no "to")
+    "for_without_to": lambda c: "for" in c.slots and "to" not in c.slots,
+    # "committed to deploy", or deploying another deal's money
+    "committed_or_funded": lambda c: c.funded or _governed_by(c.trigger, {"commit", "agree"}),
+    "funded": lambda c: c.funded,
+    # "expand its use of X"
+    "use_below": lambda c: "use" in {t.lemma_ for t in c.trigger.subtree},
+    # a stake someone buys, takes or holds (not "the stake was worth ...")
+    "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold"}),
+    "is_purchase": lambda c: c.kind == "purchase",
+    # "a $2 billion partnership", "a multibillion-dollar partnership"
+    "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),
+    # "the sale of Nvidia shares"
+    "shares_below": lambda c: bool(_subtree_lemmas(c.trigger) & SHARES),
+    # "buy any capacity that goes unsold"
+    "backstop_words": lambda c: bool({t.lower_ for t in c.trigger.subtree} & {"unsold", "residual", "unused", "excess"})
+    or "not sold" in c.trigger.sent.text,
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A refinement: when all ``when`` hold and no ``unless`` does, drop the deal or change the frame."""
+
+    when: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    drop: bool = False
+    kind: str | None = None
+    investor: tuple[str, ...] | None = None
+    recipient: tuple[str, ...] | None = None
+
+    def applies(self, clause: Clause) -> bool:
+        """Whether this variant's conditions hold for ``clause``."""
+        return all(CONDITIONS[n](clause) for n in self.when) and not any(CONDITIONS[n](clause) for n in self.unless)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Which grammatical slots hold the payer (investor) and the payee (recipient) for a deal word."""
+
+    kind: str
+    investor: tuple[str, ...] = ()
+    recipient: tuple[str, ...] = ()
+    generic: bool = False
+    require: tuple[str, ...] = ()
+    variants: tuple[Variant, ...] = field(default=())
+
+    def refine(self, clause: Clause, every: tuple[Variant, ...] = ()) -> Frame | None:
+        """The frame as this clause reads it, or None when a requirement fails or a variant drops it."""
+        if not all(CONDITIONS[n](clause) for n in self.require):
+            return None
+        frame = self
+        for group in (self.variants, every):
+            for variant in group:
+                if variant.applies(replace(clause, kind=frame.kind)):
+                    if variant.drop:
+                        return None
+                    frame = replace(frame, kind=variant.kind or frame.kind,
+                                    investor=variant.investor if variant.investor is not None else frame.investor,
+                                    recipient=variant.recipient if variant.recipient is not None else frame.recipient)
+                    break
+        return frame
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """Every frame of the data file, by part of speech and lemma, with the cue words."""
+
+    verbs: dict[str, Frame]
+    nouns: dict[str, Frame]
+    every_verb: tuple[Variant, ...]
+    cues: dict[str, tuple[str, ...]]
+
+    def trigger_lemmas(self) -> dict[str, list[str]]:
+        """Deal words by the kind they hint at: every frame's word, then the cues."""
+        lemmas: dict[str, list[str]] = {kind: [] for kind in DEAL_KINDS}
+        for frames in (self.verbs, self.nouns):
+            for lemma, frame in frames.items():
+                if lemma not in lemmas[frame.kind]:
+                    lemmas[frame.kind].append(lemma)
+        for kind, words in self.cues.items():
+            lemmas[kind].extend(w for w in words if w not in lemmas[kind])
+        return {kind: words for kind, words in lemmas.items() if words}
+
+
+def _names(where: str, value: Any, allowed: frozenset[str] | dict[str, Any], what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"frames.yaml: {where}: {what} must be a list of names, got {value!r}")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise ConfigError(f"frames.yaml: {where}: unknown {what} {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(allowed))}")
+    return tuple(value)
+
+
+def _kind(where: str, value: Any) -> str:
+    if value not in DEAL_KINDS:
+        raise ConfigError(f"frames.yaml: {where}: kind {value!r} is not one of {', '.join(DEAL_KINDS)}")
+    return str(value)
+
+
+def _variant(where: str, raw: Any) -> Variant:
+    if not isinstance(raw, dict) or set(raw) - {"when", "unless", "drop", "kind", "investor", "recipient"}:
+        raise ConfigError(f"frames.yaml: {where}: a variant takes when, unless, drop, kind, investor, recipient; "
+                          f"got {raw!r}")
+    return Variant(
+        when=_names(where, raw.get("when"), CONDITIONS, "condition"),
+        unless=_names(where, raw.get("unless"), CONDITIONS, "condition"),
+        drop=bool(raw.get("drop", False)),
+        kind=_kind(where, raw["kind"]) if "kind" in raw else None,
+        investor=_names(where, raw["investor"], SLOTS, "slot") if "investor" in raw else None,
+        recipient=_names(where, raw["recipient"], SLOTS, "slot") if "recipient" in raw else None,
+    )
+
+
+def _frame(where: str, raw: Any) -> Frame:
+    keys = {"kind", "investor", "recipient", "generic", "require", "variants"}
+    if not isinstance(raw, dict) or "kind" not in raw or set(raw) - keys:
+        raise ConfigError(f"frames.yaml: {where}: a frame takes {', '.join(sorted(keys))} (kind required); got {raw!r}")
+    frame = Frame(
+        kind=_kind(where, raw["kind"]),
+        investor=_names(where, raw.get("investor"), SLOTS, "slot"),
+        recipient=_names(where, raw.get("recipient"), SLOTS, "slot"),
+        generic=bool(raw.get("generic", False)),
+        require=_names(where, raw.get("require"), CONDITIONS, "condition"),
+        variants=tuple(_variant(f"{where} variant {i}", v) for i, v in enumerate(raw.get("variants") or [])),
+    )
+    if not frame.generic and not (frame.investor and frame.recipient):
+        raise ConfigError(f"frames.yaml: {where}: a frame that is not generic needs investor and recipient slots")
+    return frame
+
+
+def parse_frames(raw: Any) -> FrameSet:
+    """Check and build the frames of a parsed ``frames.yaml``; ConfigError naming what is wrong."""
+    if not isinstance(raw, dict) or set(raw) - {"verbs", "nouns", "every_verb", "cues"}:
+        raise ConfigError("frames.yaml: the top level takes verbs, nouns, every_verb and cues")
+    cues: dict[str, tuple[str, ...]] = {}
+    for kind, words in (raw.get("cues") or {}).items():
+        cues[_kind(f"cues.{kind}", kind)] = _names(f"cues.{kind}", words, _Any(), "word")
+    return FrameSet(
+        verbs={lemma: _frame(f"verbs.{lemma}", f) for lemma, f in (raw.get("verbs") or {}).items()},
+        nouns={lemma: _frame(f"nouns.{lemma}", f) for lemma, f in (raw.get("nouns") or {}).items()},
+        every_verb=tuple(_variant(f"every_verb {i}", v) for i, v in enumerate(raw.get("every_verb") or [])),
+        cues=cues,
+    )
+
+
+class _Any(frozenset[str]):
+    """Accepts every name (cue words are free text)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+@lru_cache(maxsize=1)
+def load_frames() -> FrameSet:
+    """The frames shipped in ``extractors/data/frames.yaml`` (parsed and checked once)."""
+    text = resources.files("extractors").joinpath("data/frames.yaml").read_text("utf-8")
+    return parse_frames(yaml.safe_load(text))
+
+
+# Agreement nouns with no direction of their own ("the agreement", "a deal"): restatements, list headers.
+GENERIC_NOUNS = frozenset(lemma for lemma, frame in load_frames().nouns.items() if frame.generic)

@@ -1,0 +1,262 @@
+"""Company mentions of a document and the resolution of references to them (``DocContext``).
+
+Pronouns (it, its, we, which, who), descriptions ("the chipmaker", "the ChatGPT maker", "the
+Redmond-based company") resolve to the nearest earlier company they fit; products resolve to
+their maker; ``vendor_rank`` says who sells to whom when an agreement gives no direction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from spacy.tokens import Doc, Span, Token
+
+from extractors.components import COMPANIES, PRODUCTS, company_text
+from extractors.resolve import Registry, clean_name
+from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS
+
+# Nouns for a company owned by another: a deal between them is no flow between companies.
+SUBSIDIARY_NOUNS = {"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"}
+HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|chief financial officer|CFO|president|"
+                     r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
+FIRST_PERSON = {"we", "us", "our", "ours"}
+THIRD_PERSON = {"it", "its", "they", "their", "them"}
+# Who sells to whom: chip and hardware makers to everyone; neoclouds and data-centre operators
+# rent capacity to hyperscalers and labs; clouds to labs.
+VENDOR_RANK_KINDS = (
+    ({"chipmaker", "gpu", "foundry", "memory", "chip designer", "hardware maker", "server maker", "networking",
+      "chip equipment maker"}, 4),
+    ({"neocloud", "GPU cloud", "data center operator"}, 3),
+    ({"cloud", "hyperscaler"}, 2),
+)
+
+
+class DocContext:
+    """Company mentions of a document and the reference resolution over them."""
+
+    def __init__(self, doc: Doc, registry: Registry) -> None:
+        self.doc = doc
+        self.registry = registry
+        self.companies = list(doc.spans[COMPANIES])
+        self.products = list(doc.spans[PRODUCTS])
+        self.by_token: dict[int, Span] = {i: span for span in self.companies for i in range(span.start, span.end)}
+        self.product_by_token: dict[int, Span] = {
+            i: span for span in self.products if span.label_ == "PRODUCT" for i in range(span.start, span.end)
+        }
+        self.host = self._host()
+        self.product_vendors: dict[str, str] = {}
+        self._places = {c.name: {p.lower() for p in c.places} for c in registry.companies}
+        self._nationality = {c.name: (c.nationality or "").lower() for c in registry.companies}
+        self._product_owner = {p.lower(): c.name for c in registry.companies for p in (*c.products, *c.brands)}
+        self.parents = self._parents()
+
+    def _parents(self) -> dict[str, str]:
+        """Subsidiaries and vehicles named with their owner: "its wholly owned subsidiary X",
+        "X, a unit of Y", "Y's financing vehicle X" -> {X: Y}."""
+        parents: dict[str, str] = {}
+        for token in self.doc:
+            if token.lemma_.lower() not in SUBSIDIARY_NOUNS or token.pos_ not in ("NOUN", "PROPN"):
+                continue
+            owner = next((self.company_at(c) for c in token.children if c.dep_ == "poss"), None)
+            owner = owner or next((self.company_at(g) for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
+                                   for g in c.children if g.dep_ == "pobj"), None)
+            child = None
+            if token.head.i in self.by_token and token.dep_ in ("compound", "appos", "nmod"):
+                child = company_text(self.by_token[token.head.i])
+            child = child or next((company_text(self.by_token[c.i]) for c in token.children
+                                   if c.dep_ in ("appos", "compound") and c.i in self.by_token), None)
+            if owner and child and owner != child:
+                parents[child] = owner
+        return parents
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether one company is the other's subsidiary or vehicle (or both share an owner)."""
+        return self.parents.get(a) == b or self.parents.get(b) == a or (
+            a in self.parents and self.parents.get(a) == self.parents.get(b))
+
+    def _host(self) -> str | None:
+        """Whose "we" it is: the company of a named executive ("CEO of Helix Mind"), else the first company."""
+        if not self.companies:
+            return None
+        for m in HOST_RE.finditer(self.doc.text):
+            span = next((c for c in self.companies if c.start_char >= m.end() - 1 and c.start_char - m.end() <= 2), None)
+            if span is not None:
+                return company_text(span)
+            name = re.match(r"(?:[A-Z][\w&.-]*\s?){1,4}", self.doc.text[m.end():])
+            if name is not None:
+                return clean_name(name.group(0))
+        return company_text(self.companies[0])
+
+    # -- kinds -------------------------------------------------------------------------------
+    def kinds(self, name: str) -> set[str]:
+        """What sort of company ``name`` is: registry kinds, or from its last word ("Labs")."""
+        company = self.registry.by_name(name)
+        if company is not None:
+            return set(company.kinds)
+        words = name.lower().split()
+        for n in (2, 1):
+            if len(words) > n - 1 and " ".join(words[-n:]) in self.registry.name_kinds:
+                return set(self.registry.name_kinds[" ".join(words[-n:])])
+        return set()
+
+    def vendor_rank(self, name: str) -> int:
+        """4 for chip and hardware makers, 3 for neoclouds, 2 for clouds, 1 otherwise: who sells to whom."""
+        kinds = self.kinds(name)
+        for group, rank in VENDOR_RANK_KINDS:
+            if kinds & group:
+                return rank
+        return 1
+
+    # -- mentions ----------------------------------------------------------------------------
+    def company_at(self, token: Token) -> str | None:
+        """The party a token stands for: a company, a product's vendor, or a resolved reference."""
+        span = self.by_token.get(token.i)
+        if span is not None:
+            return company_text(span)
+        lower = token.lower_
+        if lower in FIRST_PERSON:
+            return self.host
+        if lower in THIRD_PERSON:
+            return self.resolve_pronoun(token)
+        if token.pos_ in ("NOUN", "PROPN") and token.lower_ not in FUNDS_REFERENCES:
+            return self.resolve_description(token)
+        return None
+
+    def mentions_before(self, token: Token) -> Iterable[Span]:
+        """Company mentions before ``token``, nearest first."""
+        for span in reversed(self.companies):
+            if span.end <= token.i:
+                yield span
+
+    def resolve_pronoun(self, token: Token) -> str | None:
+        """"it"/"its": the nearest earlier company that is a subject (this or the previous sentence)."""
+        sent_start = token.sent.start
+        previous = self.doc[sent_start - 1].sent.start if sent_start > 0 else sent_start
+        fallback = None
+        for span in self.mentions_before(token):
+            if span.start < previous:
+                break
+            fallback = fallback or span
+            if span.root.dep_ in ("nsubj", "nsubjpass") or span.root.head.dep_ in ("nsubj", "nsubjpass"):
+                return company_text(span)
+        if fallback is not None:
+            return company_text(fallback)
+        for span in self.mentions_before(token):
+            return company_text(span)
+        return None
+
+    def description_of(self, token: Token) -> tuple[str, list[str]] | None:
+        """(head phrase, modifiers) if ``token`` heads a definite description like "the chipmaker"."""
+        dets = [c for c in token.children if c.dep_ in ("det", "poss")]
+        definite = any(c.lower_ in ("the", "this", "that") or c.dep_ == "poss" for c in dets)
+        indefinite_attr = (
+            any(c.lower_ in ("a", "an") for c in dets) and token.dep_ == "attr"
+            and any(s.lower_ == "what" for s in token.head.children if s.dep_ == "nsubj")
+        )
+        mods = [c for c in token.children if c.dep_ in ("compound", "amod", "nmod") and c.i < token.i]
+        headline = not dets and mods and token.lower_ == "maker"
+        if not (definite or indefinite_attr or headline):
+            return None
+        compounds = " ".join(t.lower_ for t in mods if t.dep_ == "compound")
+        phrase = f"{compounds} {token.lower_}".strip() if compounds else token.lower_
+        return phrase, [" ".join(t.lower_ for t in m.subtree) for m in mods]
+
+    def resolve_description(self, token: Token) -> str | None:
+        """The nearest earlier company a description fits ("the chipmaker" -> the last chipmaker)."""
+        described = self.description_of(token)
+        if described is None:
+            return None
+        phrase, mods = described
+        # "the ChatGPT maker", "the maker of ChatGPT": the product's owner.
+        if token.lower_ == "maker":
+            names = [t.lower_ for t in token.children if t.dep_ == "compound"]
+            names += [p.lower_ for c in token.children if c.dep_ == "prep" for p in c.children]
+            for n in names:
+                owner = self._product_owner.get(n) or self._vendor_of_text(n)
+                if owner:
+                    return owner
+        lemma = token.lemma_.lower()
+        wanted: set[str] | None = None
+        for key in (phrase, " ".join(phrase.split()[-2:]), lemma, token.lower_):
+            if key in self.registry.descriptions:
+                wanted = set(self.registry.descriptions[key])
+                break
+        mods = [re.sub(r"\s*-\s*", "-", m) for m in mods]
+        place = next((m.replace("-based", "").strip() for m in mods if m.endswith("-based")), None)
+        nationality = next((m for m in mods if m[:1] and m in {n for n in self._nationality.values() if n}), None)
+        if token.tag_ in ("NNS", "NNPS"):
+            return None  # "the two companies" is not one company
+        if wanted is None and place is None and nationality is None:
+            if lemma in ("company", "firm", "group", "business"):
+                # "the company said": the company the text is talking about, i.e. the latest subject.
+                return self.resolve_pronoun(token)
+            if lemma not in ("giant", "maker", "partner", "leader", "pioneer", "rival", "owner", "provider"):
+                return None
+        for span in self.mentions_before(token):
+            name = company_text(span)
+            if place is not None and place.lower() not in self._places.get(name, set()):
+                continue
+            if nationality is not None and self._nationality.get(name) != nationality:
+                continue
+            kinds = self.kinds(name)
+            if wanted is not None and kinds and not (kinds & wanted):
+                continue
+            return name
+        return None
+
+    def _vendor_of_text(self, text: str) -> str | None:
+        return self.product_vendors.get(text.lower())
+
+    # -- products ----------------------------------------------------------------------------
+    def product_at(self, token: Token, resolve_product: object | None = None) -> tuple[str, str | None] | None:
+        """(product, vendor) for a hardware noun phrase headed at or containing ``token``.
+
+        Registry products ("Trainium chips") come with their vendor; unknown ones ("Kestrel K2
+        accelerators") take the vendor from a company word before them ("Corvane Kestrel K2"), a
+        possessive ("Corvane's"), "made by X", or an earlier sentence that said so.
+        """
+        head = token
+        if head.lemma_.lower() not in HARDWARE_NOUNS and head.i not in self.product_by_token:
+            return None
+        registry_product = next(
+            (self.product_by_token[c.i] for c in head.subtree if c.i in self.product_by_token and c.i <= head.i),
+            None,
+        )
+        if head.i in self.product_by_token:
+            registry_product = self.product_by_token[head.i]
+        vendor = None
+        for child in head.children:
+            if child.dep_ == "poss" or (child.dep_ == "compound" and child.i in self.by_token):
+                vendor = vendor or self.company_at(child)
+            if child.dep_ in ("compound", "nmod") and vendor is None:
+                # "Orrin Vale accelerators": the maker's name inside the compound chain.
+                named = [t for t in child.subtree if t.i in self.by_token]
+                if named:
+                    vendor = self.company_at(named[0])
+            if child.dep_ == "acl" and child.lemma_ in ("make", "build", "design", "supply", "produce"):
+                for agent in child.children:
+                    if agent.dep_ == "agent":
+                        for pobj in agent.children:
+                            vendor = vendor or self.company_at(pobj)
+        if registry_product is not None:
+            return registry_product.text, registry_product.kb_id_ or vendor
+        # "Kestrel K2 accelerators": the parser may hang the name words as compound, nmod or amod.
+        words = [c for c in head.children if c.dep_ in ("compound", "nmod", "amod") and c.i < head.i]
+        words = [w for w in sorted({t for c in words for t in c.subtree}, key=lambda t: t.i)
+                 if w.i not in self.by_token and w.i not in self.product_by_token and (w.text[:1].isupper() or w.like_num)]
+        words = [w for w in words if w.pos_ in ("PROPN", "NOUN", "NUM", "X") and w.lemma_.lower() not in HARDWARE_NOUNS]
+        if not words or words[0].text.isupper() and len(words) == 1 and words[0].text in ("GPU", "CPU", "AI", "PC"):
+            return None
+        name = " ".join(w.text for w in words)
+        name = re.sub(r"\s+(?:AI|GPU|GPUs|series)$", "", name)
+        if name in ("AI", "GPU", "CPU", "PC", "RTX"):
+            return None
+        if callable(resolve_product):
+            known = resolve_product(name)
+            if known is not None:
+                return known
+        vendor = vendor or self.product_vendors.get(name.lower())
+        if vendor is not None:
+            self.product_vendors.setdefault(name.lower(), vendor)
+        return name, vendor

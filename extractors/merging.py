@@ -1,0 +1,68 @@
+"""One record per deal: restatements (headline and body, recap sentences) fold into one; two
+deals between the same pair with different amounts or statuses stay two (``extractors.sameness``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from extractors.candidate import Candidate
+from extractors.mentions import DocContext
+from extractors.sameness import same_deal
+
+
+def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candidate]:
+    """One record per deal: restatements (headline and body, recap sentences) fold into one."""
+    specific = [c for c in candidates if not c.generic]
+    generic = [c for c in candidates if c.generic]
+    kept: list[Candidate] = []
+    for candidate in sorted(specific, key=lambda c: (c.money is None, c.sent_index)):
+        twin = next((k for k in kept if same_deal(k, candidate)), None)
+        if twin is None:
+            kept.append(candidate)
+        else:
+            absorb(twin, candidate)
+    for candidate in generic:
+        pair = {candidate.investor, candidate.recipient}
+        other = next((k for k in kept if {k.investor, k.recipient} == pair), None)
+        same_amount = other is not None and (candidate.money is None or (
+            other.money is not None and other.money.amount_usd == candidate.money.amount_usd))
+        if other is not None and same_amount:
+            other.mandate = other.mandate or candidate.mandate
+            continue  # "the agreement" restates a deal already found between the pair
+        # A warrant, loan, backstop or stake sale between the pair is not what a priced agreement means.
+        twin = next((k for k in kept if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
+        if twin is not None and candidate.money is not None and twin.money is not None \
+                and candidate.money.amount_usd != twin.money.amount_usd:
+            # Another deal between the same pair ("a further expansion ... worth $6.5 billion").
+            kept.append(replace(candidate, kind=twin.kind, investor=twin.investor, recipient=twin.recipient,
+                                generic=False))
+            continue
+        if twin is not None:
+            if twin.money is None and candidate.money is not None and twin.kind == "purchase":
+                twin.money, twin.amount_text = candidate.money, candidate.amount_text
+            twin.mandate = twin.mandate or candidate.mandate
+            continue
+        same = next((k for k in kept if k.generic and {k.investor, k.recipient} == pair), None)
+        if same is not None:
+            absorb(same, candidate)
+            continue
+        kept.append(candidate)
+    # An un-sized purchase that restates a spend-back flow is that flow, not a second deal.
+    spend_flows = {(k.recipient, k.spend_back[0]) for k in kept if k.spend_back}
+    kept = [k for k in kept if not (k.kind == "purchase" and k.money is None and k.amount_text is None
+                                    and (k.investor, k.recipient) in spend_flows)]
+    return sorted(kept, key=lambda c: (c.sent_index, c.trigger))
+
+
+def absorb(into: Candidate, other: Candidate) -> None:
+    if into.money is None and other.money is not None:
+        into.money, into.amount_text = other.money, other.amount_text
+    if into.amount_text is None and other.amount_text is not None:
+        into.amount_text = other.amount_text
+    into.spend_back = into.spend_back or other.spend_back
+    into.mandate = into.mandate or other.mandate
+    rank = ["announced", "completed", "reported", "in_talks", "ended", "denied"]
+    if rank.index(other.status) > rank.index(into.status) and other.status != "completed":
+        into.status = other.status
+    into.direct = into.direct or other.direct
+    into.merged = True

@@ -1,0 +1,181 @@
+"""Roles carried by the discourse: rounds and their members, recipients left to a nearby round,
+and list items that inherit the parties of the header above them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from spacy.tokens import Span, Token
+
+from extractors.addressed import addressed_to_reader
+from extractors.candidate import Candidate
+from extractors.components import MONEY
+from extractors.frames import GENERIC_NOUNS
+from extractors.grammar import antecedent, conjuncts, subjects_of
+from extractors.mentions import DocContext
+from extractors.status import deal_status, hypothetical, negated
+from extractors.vocabulary import CONTRACT_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS
+
+# Vocabulary (why each list exists is in the docstring of the function that uses it)
+# Verbs of raising money: their subject is the one a nearby round belongs to.
+RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive", "obtain"}
+# What a lender takes part in.
+DEBT_PARTS = {"portion", "tranche", "facility", "loan", "debt", "syndicate", "consortium", "package"}
+# Nouns for the members of a round or a lending group ("Other investors in the round include ...").
+MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "funding", "financing", "lender",
+                "bank", "consortium", "syndicate", "group", "underwriter"}
+LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
+
+# A round stated in the text: (sentence index, token, raiser, status).
+Anchor = tuple[int, int, str, str]
+
+def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate],
+                   questions: list[Candidate]) -> list[tuple[int, int, str, str]]:
+    """Where a round (or a debt package) is stated, and whose it is: (sentence, token, raiser, status).
+
+    An investment's recipient; the subject of "raised / closed / is raising / arranged" with money
+    or a round as object; the owner of "X's funding round", "a round in X"; and the recipient a
+    question asks about ("How much did Ostrowe commit to Quillon?").
+    """
+    anchors = [(c.sent_index, c.trigger, c.recipient, c.status) for c in candidates + questions
+               if c.kind in ("investment", "loan") and c.recipient and not c.funded]
+    sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
+    for token in ctx.doc:
+        lemma = token.lemma_.lower()
+        if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
+            objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
+            if any(o.lemma_.lower() in ROUND_NOUNS | MONEY_WORDS | {"package", "facility", "loan"}
+                   or o.i in {s.root.i for s in ctx.doc.spans[MONEY]} for o in objects):
+                for subject in subjects_of(token):
+                    raiser = ctx.company_at(antecedent(subject, ctx))
+                    if raiser:
+                        anchors.append((sent_of[token.i], token.i, raiser, deal_status(token, "investment", True)))
+        elif token.pos_ == "NOUN" and lemma in ("round", "funding", "financing", "raise"):
+            owners = [c for c in token.children if c.dep_ == "poss"]
+            owners += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "for", "of")
+                       for g in c.children if g.dep_ == "pobj"]
+            for owner in owners:
+                raiser = ctx.company_at(owner)
+                if raiser:
+                    anchors.append((sent_of[token.i], token.i, raiser, "announced"))
+    return sorted(anchors, key=lambda a: (a[0], a[1]))
+
+
+def anchor_before(anchors: list[tuple[int, int, str, str]], index: int, token_i: int,
+                  exclude: set[str | None], sents: list[Span]) -> tuple[int, int, str, str] | None:
+    """The nearest round stated in this sentence (before the word) or the two before it.
+
+    Speaker labels and one-word turns ("A:", "Yes.") are not sentences that could carry a round
+    away: only sentences of three words or more count in the distance.
+    """
+    near = [a for a in anchors if a[0] <= index and (a[0] < index or a[1] < token_i)
+            and _content_gap(sents, a[0], index) <= 2 and a[2] not in exclude]
+    return max(near, key=lambda a: (a[0], a[1])) if near else None
+
+
+def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Candidate],
+                        anchors: list[tuple[int, int, str, str]]) -> list[Candidate]:
+    """Backers of a round stated nearby, without an amount of their own (a round's figure is the round's).
+
+    "X also joined / took part in / participated in the round", "with participation from X",
+    "alongside X and Y", "Other investors in the round include X, Y and Z"; lenders "taking part
+    in the debt portion" or "included in the consortium" make loans. The recipient is the owner
+    of the round named in the phrase, else the raiser of the nearest round stated before.
+    """
+    sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
+    found: list[Candidate] = []
+    for token in ctx.doc:
+        lemma = token.lemma_.lower()
+        backers: list[Token] = []
+        objects: list[Token] = []
+        kind = "investment"
+        if lemma in ("join", "participate", "take") and token.pos_ == "VERB":
+            objects = [c for c in token.children if c.dep_ == "dobj"]
+            objects += [g for c in token.children if c.dep_ == "prep" and c.lower_ == "in"
+                        for g in c.children if g.dep_ == "pobj"]
+            if lemma == "take" and not any(o.lower_ == "part" for o in objects):
+                objects = []
+            if any(o.lemma_.lower() in ROUND_NOUNS | DEBT_PARTS for o in objects):
+                backers = subjects_of(token)
+                backers += [c for b in backers for c in conjuncts(b)]
+                if any(o.lemma_.lower() in DEBT_PARTS or any(t.lemma_.lower() in LOAN_WORDS for t in o.subtree)
+                       for o in objects if o.lower_ != "part"):
+                    kind = "loan"
+        elif token.lower_ == "participation":
+            backers = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
+                       for g in c.children if g.dep_ == "pobj"]
+            backers += [c for b in backers for c in conjuncts(b)]
+        elif lemma in ("include", "comprise", "feature") and token.pos_ == "VERB":
+            subjects = subjects_of(token)
+            if any(s.lemma_.lower() in MEMBER_NOUNS for s in subjects):
+                objects = [t for s in subjects for t in s.subtree]
+                # Every company named in the list, however the parser hung the list together.
+                listed = [t for c in token.children if c.dep_ == "dobj" for t in c.subtree if t.i in ctx.by_token]
+                backers = [t for t in listed if ctx.by_token[t.i].root.i == t.i]
+                if any(s.lemma_.lower() in LENDER_NOUNS for s in subjects):
+                    kind = "loan"
+        elif lemma == "alongside" and token.head.pos_ == "VERB" and (
+                token.head.lemma_.lower() in ("join", "participate", "take", "invest", "lead", "back")):
+            backers = [g for g in token.children if g.dep_ == "pobj"]
+            backers += [c for b in backers for c in conjuncts(b)]
+        if not backers or negated(token) or hypothetical(token) or addressed_to_reader(token):
+            continue
+        index = sent_of[token.i]
+        # "investors in Quorra's funding round", "took part in Crusoe's round": the owner named there.
+        owner = next((ctx.company_at(t) for o in objects for t in o.subtree
+                      if t.dep_ in ("poss", "pobj") and t.i in ctx.by_token), None)
+        anchor = anchor_before(anchors, index, token.i, set(), sents)
+        recipient = owner or (anchor[2] if anchor else None)
+        if recipient is None:
+            continue
+        for backer in backers:
+            investor = ctx.company_at(backer)
+            if investor is None or investor == recipient:
+                continue
+            status = anchor[3] if anchor and token.pos_ != "VERB" or lemma == "include" and anchor else \
+                deal_status(token, kind, True)
+            found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
+                                   trigger=token.i, evidence=sents[index].text.strip(), status=status))
+    return found
+
+
+def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, int, str, str]], sents: list[Span]) -> None:
+    """"Tamsin is raising money. Helix will put in $600 million": the round's raiser receives it."""
+    for c in candidates:
+        if c.implicit and c.recipient is None:
+            anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
+            if anchor is not None:
+                c.recipient = anchor[2]
+
+
+def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
+    """List items under a header that states a deal ("... across three agreements:") inherit its parties."""
+    out = list(candidates)
+    by_sent: dict[int, list[Candidate]] = {}
+    for c in candidates:
+        by_sent.setdefault(c.sent_index, []).append(c)
+    header: Candidate | None = None
+    for index, sent in enumerate(sents):
+        text = sent.text.strip()
+        is_item = bool(re.match(r"^[-•*–]\s|^\d+[.)]\s", text)) or (
+            index > 0 and sents[index - 1].text.rstrip().endswith(":") and header is not None)
+        if header is not None and is_item:
+            if index not in by_sent:
+                money = [s for s in ctx.doc.spans[MONEY]
+                         if sent.start <= s.start < sent.end and s._.money.is_deal_amount]
+                lemmas = {t.lemma_.lower() for t in sent}
+                if money and lemmas & (CONTRACT_NOUNS | GENERIC_NOUNS):
+                    out.append(replace(header, sent_index=index, evidence=text, money=money[0]._.money,
+                                       amount_text=money[0]._.money.text, spend_back=None, mandate=None,
+                                       trigger=sent.start))
+            continue
+        header = None
+        if text.endswith(":") and index in by_sent:
+            header = by_sent[index][-1]
+    return out
+
+
+def _content_gap(sents: list[Span], start: int, end: int) -> int:
+    """How many sentences after ``start`` up to ``end`` have three words or more."""
+    return sum(1 for sent in sents[start + 1: end + 1] if sum(t.is_alpha for t in sent) >= 3)

@@ -1,0 +1,270 @@
+"""The companies around one deal word, by grammatical slot (the slot names of ``frames.yaml``).
+
+``SlotReader.collect(trigger)`` follows subjects (through "agreed to", relative clauses, passives),
+objects, datives, possessives, prepositions and, for a noun trigger, the verb it hangs on;
+``SlotCollector`` keeps the parties per slot with where each is named and what it is coordinated with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spacy.tokens import Token
+
+from extractors.components import company_text
+from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
+from extractors.mentions import DocContext
+from extractors.vocabulary import GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, SHARES
+
+
+class SlotCollector:
+    """Collects the companies around one trigger by slot; ``add(slot, token)`` resolves the token."""
+
+    def __init__(self, ctx: DocContext, reader: SlotReader, trigger_tokens: set[int]) -> None:
+        self.ctx = ctx
+        self.reader = reader
+        self.trigger_tokens = trigger_tokens
+        self.slots: dict[str, list[str]] = {}
+        self.direct: list[str] = []
+        self.tokens: dict[str, int] = {}  # where each party is named (amounts go to the nearest party)
+        # "Helix and Brannock invested", "contracts with Orrin, Pell and Vask": the other named conjuncts.
+        self.coordinated: dict[str, list[str]] = {}
+
+    def __call__(self, slot: str, token: Token) -> None:
+        self.add_token(slot, token)
+
+    def add_token(self, slot: str, token: Token) -> None:
+        """The party ``token`` stands for, if any, goes into ``slot``."""
+        name = self.ctx.company_at(token)
+        if name is None:
+            name = self.reader.party_in(self.ctx, token, self.trigger_tokens)
+        if name is not None:
+            self.slots.setdefault(slot, []).append(name)
+            self.tokens.setdefault(name, token.i)
+            if token.i in self.ctx.by_token:
+                self.direct.append(name)
+                for other in conjuncts(token):
+                    if other.i in self.ctx.by_token:
+                        other_name = company_text(self.ctx.by_token[other.i])
+                        self.tokens.setdefault(other_name, other.i)
+                        group = self.coordinated.setdefault(name, [])
+                        if other_name != name and other_name not in group:
+                            group.append(other_name)
+
+    def add_name(self, slot: str, name: str) -> None:
+        """A party already known by name (a product's vendor)."""
+        self.slots.setdefault(slot, []).append(name)
+
+
+
+# Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
+ROLE_NOUNS = {"partner", "supplier", "provider", "vendor", "customer", "client", "backer", "investor", "lender"}
+
+
+class SlotReader:
+    """Reads the slots of the deal words of one document."""
+
+    def __init__(self, resolve_product: Callable[[str], tuple[str, str] | None] | None = None) -> None:
+        self.resolve_product = resolve_product
+
+    def collect(self, ctx: DocContext, trigger: Token, trigger_tokens: set[int]) -> SlotCollector:
+        """Companies around a trigger by grammatical slot (see the slot names above ``VERB_FRAMES``)."""
+        collector = SlotCollector(ctx, self, trigger_tokens)
+        slots, add = collector.slots, collector
+
+        # Datelines give a second subject ("SEATTLE, ... - Tessaly Cloud will invest"): named companies first.
+        for subject in sorted(subjects_of(trigger), key=lambda t: t.i not in ctx.by_token):
+            ante = antecedent(subject, ctx)
+            if ctx.company_at(ante) is None and ante.lower_ not in MONEY_WORDS:
+                # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
+                owner = next((c for c in ante.children if c.dep_ == "poss"), None)
+                if owner is not None:
+                    ante = antecedent(owner, ctx) if owner.lower_ != "whose" else relcl_head(owner)
+            # "NVIDIA is obligated to purchase": a passive subject up the chain is the buyer.
+            passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i
+            add("passsubj" if passive else "subj", ante)
+        if trigger.pos_ == "NOUN":
+            slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
+        for token in trigger.subtree:
+            # "raised $250 million in a round led by Calloway Ventures"
+            if token.lemma_ in ("lead", "back") and token.dep_ == "acl":
+                for agent in token.children:
+                    if agent.dep_ == "agent":
+                        for pobj in agent.children:
+                            add("led_by", pobj)
+        for child in trigger.children:
+            dep = child.dep_
+            if dep in ("nsubjpass",):
+                add("passsubj", antecedent(child, ctx))
+            elif dep == "agent":
+                for pobj in child.children:
+                    add("agent", pobj)
+            elif dep == "dative" and child.pos_ == "ADP":  # "supply capacity to X" parsed as a dative "to"
+                self.prep(ctx, child, trigger_tokens, add)
+            elif dep in ("dobj", "dative", "attr", "oprd"):
+                add("dative" if dep == "dative" else "dobj", child)
+                self.object_mods(ctx, child, trigger_tokens, add)
+                for grandchild in child.children:
+                    if grandchild.dep_ == "prep":
+                        self.prep(ctx, grandchild, trigger_tokens, add)
+            elif dep == "prep":
+                self.prep(ctx, child, trigger_tokens, add)
+            elif dep == "poss":
+                add("poss", child)
+            elif dep == "compound" and child.i in ctx.by_token:
+                add("obj_mod", child)
+            elif dep in ("nummod", "quantmod", "appos", "amod", "advmod"):  # "spent ... right back at X"
+                for grandchild in child.children:
+                    if grandchild.dep_ == "prep":
+                        self.prep(ctx, grandchild, trigger_tokens, add)
+        if trigger.pos_ == "NOUN":
+            self.noun_context(ctx, trigger, add)
+        if trigger.lemma_ in LOAN_WORDS or any(c.dep_ == "compound" and c.lemma_ in LOAN_WORDS for c in trigger.children):
+            for token in trigger.sent:
+                if token.lower_ == "lender" and token.head.lower_ == "as":
+                    # "with Ostrander Bank, N.A., as lender": the company just before "as".
+                    before = [s for s in ctx.companies if s.end <= token.head.i and s.start >= trigger.sent.start]
+                    if before:
+                        slots.setdefault("lender", []).append(company_text(before[-1]))
+            banks = [n for names in slots.values() for n in names if ctx.kinds(n) & {"bank", "lender"}]
+            slots["lender"] = unique(banks + slots.get("lender", []))
+        return collector
+
+
+    def gapped(self, ctx: DocContext, trigger: Token, conj: Token, trigger_tokens: set[int]) -> SlotCollector:
+        """The slots a gapped conjunct fills: its company as subject, the prepositions under it."""
+        collector = SlotCollector(ctx, self, trigger_tokens)
+        if conj.i in ctx.by_token:
+            collector.add_token("subj", conj)
+        for token in conj.subtree:
+            if token.dep_ == "prep" and token.head.i != trigger.i and not (token.head.pos_ == "VERB"
+                                                                          and token.head.i != conj.i):
+                self.prep(ctx, token, trigger_tokens, collector)
+        return collector
+
+
+    def noun_context(self, ctx: DocContext, noun: Token, add: SlotCollector) -> None:
+        """A noun trigger's parties from the verb it is the object of ("completed its investment")."""
+        # "a $1.1 billion, three-year cloud contract": the parser may hang the noun on the amount.
+        while noun.dep_ in ("appos", "nmod", "compound") and noun.head.i != noun.i and noun.head.pos_ in ("NUM", "NOUN"):
+            noun = noun.head
+        head = noun.head
+        # Walk up through "of"-chains and conjunctions: "a string of purchases", "part of the deal".
+        while head.dep_ in ("pobj", "conj") or head.pos_ == "ADP":
+            if head.pos_ == "ADP" and head.lower_ not in ("of", "through", "under", "in"):
+                break
+            head = head.head
+        # "Orrin, Tamsin's cloud partner in a $300 billion contract": the partner and whose partner it is.
+        if noun.dep_ == "pobj" and head.pos_ == "NOUN" and head.lemma_.lower() in ROLE_NOUNS and head.dep_ == "appos":
+            add("role_holder", head.head)
+            for child in head.children:
+                if child.dep_ == "poss":
+                    add("role_of", child)
+        if noun.dep_ in ("dobj", "nsubjpass", "pobj", "conj", "attr", "nsubj") and head.pos_ in ("VERB", "AUX"):
+            for subject in subjects_of(head):
+                add("gov_subj", antecedent(subject, ctx))
+            for child in head.children:
+                if child.dep_ == "dative":
+                    add("gov_dative", child)
+                if child.dep_ == "dobj" and child.i != noun.i:  # "issued the Registrant a warrant"
+                    add("gov_dobj", child)
+                if child.dep_ == "prep" and child.lower_ in ("to", "with", "from"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            add(f"gov_{child.lower_}", pobj)
+        if noun.dep_ == "attr" or noun.head.lemma_ == "be":
+            for child in noun.head.children:
+                if child.dep_ == "nsubj":
+                    add("cop_subj", antecedent(child, ctx))
+        if noun.dep_ == "pobj" and noun.head.lower_ == "as":
+            verb = noun.head.head
+            for child in verb.children:
+                if child.dep_ == "dobj":
+                    add("cop_subj", child)
+        # "one of NVIDIA's biggest buyers"
+        if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.dep_ == "attr":
+            for child in noun.head.head.head.children:
+                if child.dep_ == "nsubj":
+                    add("cop_subj", antecedent(child, ctx))
+
+
+    def prep(self, ctx: DocContext, prep: Token, trigger_tokens: set[int], add: SlotCollector) -> None:
+        """Companies under a preposition go into the slot named by it ("in", "from", ...)."""
+        name = prep.lower_
+        for pobj in prep.children:
+            if pobj.dep_ in ("pobj", "pcomp"):
+                add(name, pobj)
+                self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
+                for conj in pobj.children:
+                    if conj.dep_ == "conj":
+                        add(name, conj)
+            if pobj.dep_ == "pcomp" or (pobj.dep_ == "pobj" and pobj.lower_ == "what"):
+                for child in pobj.subtree:
+                    if child.dep_ == "attr":
+                        add(name, child)
+
+
+    def object_mods(self, ctx: DocContext, head: Token, trigger_tokens: set[int], add: SlotCollector,
+                     slot: str = "obj_mod") -> None:
+        """Companies and product vendors inside an object phrase, not crossing into other deals."""
+        stack = [c for c in head.children]
+        while stack:
+            token = stack.pop()
+            if token.dep_ in ("relcl", "acl", "advcl", "ccomp", "appos") or (
+                token.i in trigger_tokens and token.pos_ in ("NOUN", "VERB") and token.lemma_ not in
+                    ("use", "purchase", "order", "deal", "agreement", "contract", "supply")):
+                continue
+            if token.dep_ in ("poss", "compound", "nmod", "pobj", "conj", "amod"):
+                if token.dep_ == "poss" and head.lemma_ in HARDWARE_NOUNS | {"capacity", "service", "stock",
+                                                                             "share", "chip", "server"}:
+                    add("poss_obj", token)
+                owner_of_goods = token.dep_ == "poss" and token.head.lemma_.lower() in GOODS_HEADS
+                if token.i in ctx.by_token and token.dep_ != "poss" or owner_of_goods:
+                    add("obj_mod" if slot in ("obj_mod",) else slot, token)
+                    if slot != "obj_mod":
+                        add("obj_mod", token)
+            product = ctx.product_at(token, self.resolve_product)
+            if product is not None and product[1]:
+                add.add_name("obj_mod", product[1])
+            elif product is not None and token.lemma_.lower() in HARDWARE_NOUNS and looks_like_maker(product[0]):
+                # "spend $4 billion on Nerion accelerators": an unknown capitalised maker's name.
+                add.add_name("obj_mod", product[0])
+            stack.extend(token.children)
+        product = ctx.product_at(head, self.resolve_product)
+        if product is not None and product[1]:
+            add.add_name("obj_mod", product[1])
+        elif product is not None and head.lemma_.lower() in HARDWARE_NOUNS and looks_like_maker(product[0]):
+            add.add_name("obj_mod", product[0])
+
+
+    def party_in(self, ctx: DocContext, token: Token, trigger_tokens: set[int]) -> str | None:
+        """A company named inside a common-noun phrase: "companies like OpenAI", "its use of Google Cloud"."""
+        if token.pos_ not in ("NOUN", "PRON", "NUM"):
+            return None
+        for child in token.subtree:
+            if child.i == token.i:
+                continue
+            if child.dep_ in ("relcl", "acl", "appos"):
+                continue
+            if child.i in ctx.by_token and child.head.lower_ in ("like", "as", "including", "of", "such"):
+                return company_text(ctx.by_token[child.i])
+        return None
+
+
+
+def stake_owner(ctx: DocContext, trigger: Token, investor: str) -> str | None:
+    """Whose stake a payment buys: "invested $1.5 billion to become the largest shareholder in X",
+    "paid $2 billion for a 10% stake in X"."""
+    for token in trigger.subtree:
+        if token.lemma_.lower() in SHARES | {"shareholder", "investor", "owner"} and token.pos_ == "NOUN":
+            for prep in token.children:
+                if prep.dep_ == "prep" and prep.lower_ in ("in", "of"):
+                    for pobj in prep.children:
+                        name = ctx.company_at(pobj) if pobj.dep_ == "pobj" else None
+                        if name is None and pobj.dep_ == "pobj":
+                            named = [t for t in pobj.subtree if t.i in ctx.by_token]
+                            # "in French AI startup Mistral AI": the name the phrase ends on
+                            name = company_text(ctx.by_token[named[-1].i]) if named else None
+                        if name is not None and name != investor:
+                            return name
+    return None

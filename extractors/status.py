@@ -1,0 +1,97 @@
+"""Status and polarity of a deal from the words around its trigger: denied, ended, in talks,
+reported, completed (past tense of a payment verb), otherwise announced; negated and hypothetical
+deals are dropped by the caller."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Token
+
+from extractors.grammar import verbal_chain
+
+END_LEMMAS = {"end", "terminate", "cancel", "scrap", "unwind", "abandon", "rescind", "drop", "halt"}
+COMPLETE_LEMMAS = {"complete", "close", "fund", "finalize", "finalise", "receive", "wire", "send"}
+ANNOUNCE_ONLY = {"commit", "agree", "sign", "plan", "enter", "announce", "order", "issue", "grant", "pledge",
+                 "expect", "intend", "land", "win", "expand", "deploy"}
+PAID_THROUGH_LEMMAS = {"assemble", "make", "build", "borrow", "lend", "draw"}
+DENY_LEMMAS = {"deny", "refute", "reject", "dispute"}
+TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discussions|negotiations)|negotiating|"
+                      r"considering|exploring|weighing|in the process of discussing)\b", re.I)
+REPORTED_RE = re.compile(r"\b(?:reportedly|according to|familiar with|close to the (?:matter|deal|talks)|"
+                         r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
+                         r"reports? (?:said|say|suggest))\b", re.I)
+HYPOTHETICAL_MODALS = {"could", "might", "may"}
+
+
+def negated(token: Token) -> bool:
+    """"did not invest", "no plans to invest", "involves no payment", "never paid"."""
+    for item in verbal_chain(token):
+        for child in item.children:
+            if child.dep_ == "neg" or (child.dep_ == "det" and child.lower_ in ("no", "neither")):
+                return True
+        if item.dep_ == "conj":
+            for child in item.head.children:
+                if child.dep_ == "det" and child.lower_ == "no":
+                    return True
+    return False
+
+
+def hypothetical(token: Token) -> bool:
+    """Conditionals and may/might/could: "if ...", "could invest"."""
+    for item in verbal_chain(token):
+        for child in item.children:
+            if child.dep_ == "mark" and child.lower_ in ("if", "unless", "whether"):
+                return True
+            if child.dep_ == "aux" and child.lower_ in HYPOTHETICAL_MODALS:
+                return True
+    return False
+
+
+def deal_status(trigger: Token, kind: str, is_verb: bool) -> str:
+    """denied > ended > in_talks > reported > completed > announced, from the words around the deal."""
+    sent = trigger.sent
+    chain = [trigger, *trigger.ancestors]
+    if any(t.lemma_.lower() in DENY_LEMMAS for t in chain):
+        return "denied"
+    if any(t.lemma_.lower() in END_LEMMAS and t.pos_ == "VERB" for t in chain) or any(
+            t.lemma_.lower() in END_LEMMAS and t.dep_ == "relcl" for t in trigger.subtree):
+        return "ended"
+    if TALKS_RE.search(sent.text):
+        return "in_talks"
+    if REPORTED_RE.search(sent.text):
+        return "reported"
+    if completed(trigger, kind, is_verb):
+        return "completed"
+    return "announced"
+
+
+def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
+    """Past tense of a payment verb ("invested", "received", "was backed"), or "closed/completed X"."""
+    lemma = trigger.lemma_.lower()
+    if is_verb:
+        if lemma in ANNOUNCE_ONLY or kind == "warrant":
+            return False
+        if trigger.dep_ in ("xcomp", "acl") and trigger.head.lemma_.lower() not in COMPLETE_LEMMAS:
+            return False
+        aux = [c for c in trigger.children if c.dep_ in ("aux", "auxpass")]
+        if any(a.lower_ in ("will", "would", "'ll", "to", "shall", "can") for a in aux):
+            return False
+        if trigger.tag_ == "VBD":
+            return True
+        if trigger.tag_ == "VBN":
+            return any(a.lemma_ == "have" or a.tag_ == "VBD" for a in aux)
+        return False
+    head = trigger.head
+    while head.pos_ == "ADP" or head.dep_ in ("pobj",):
+        if head.head.i == head.i:
+            break
+        head = head.head
+    if head.pos_ in ("VERB", "AUX") and head.lemma_.lower() not in ANNOUNCE_ONLY | {"say", "disclose"}:
+        aux = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
+        if any(a.lower_ in ("will", "would", "to") for a in aux):
+            return False
+        # "borrowed $400 million under a term loan": money moved through the deal noun.
+        if head.lemma_.lower() in COMPLETE_LEMMAS | PAID_THROUGH_LEMMAS and head.tag_ in ("VBD", "VBN"):
+            return True
+    return False
