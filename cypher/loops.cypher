@@ -22,11 +22,13 @@ RETURN [n IN ns[0 .. size(ns) - 1] | n.name] AS orgs,
 ORDER BY size(orgs), orgs
 
 // name: deal_evidence
-// The sentences and documents behind the given deals.
+// The sentences behind the given deals, with where and when their documents were published.
 // params: deal_ids
 UNWIND $deal_ids AS id
 MATCH (d:Deal {id: id})-[:STATED_BY]->(e:Evidence)
-RETURN d.id AS deal_id, d.doc AS doc, e.text AS text
+OPTIONAL MATCH (e)-[:IN_DOCUMENT]->(doc:Document)
+RETURN d.id AS deal_id, d.doc AS doc, e.text AS text, doc.title AS title, doc.url AS url,
+       doc.outlet AS outlet, doc.published AS published, doc.date_basis AS date_basis
 
 // name: company_exists
 // params: name

@@ -16,7 +16,10 @@ UNWIND $rows AS row
 MERGE (d:Document {id: row.id})
 // Ingestion may have stored these already; a record-only document (no SourceDocument) keeps them.
 SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.title),
-    d.content_hash = coalesce(row.content_hash, d.content_hash), d.published = coalesce(row.published, d.published)
+    d.content_hash = coalesce(row.content_hash, d.content_hash), d.published = coalesce(row.published, d.published),
+    d.url = coalesce(row.url, d.url), d.outlet = coalesce(row.outlet, d.outlet),
+    d.date_basis = coalesce(row.date_basis, d.date_basis), d.form = coalesce(row.form, d.form),
+    d.filer = coalesce(row.filer, d.filer)
 RETURN d.id AS id, d.published AS published
 
 // name: document_deal_legs

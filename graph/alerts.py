@@ -42,7 +42,7 @@ from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph.exposure import Exposure, compute_exposure, format_share, read_flows
-from graph.loops import Loop, find_loops, loop_csv_row
+from graph.loops import Loop, find_loops
 from graph.model import MAX_LOOP_LENGTH
 from graph.queries import run_query
 from graph.review import apply_reviews, in_force, new_review, record
@@ -55,8 +55,10 @@ log = logging.getLogger(__name__)
 
 AlertFormat = Literal["jsonl", "csv", "md"]
 FORMATS: tuple[str, ...] = get_args(AlertFormat)
-ALERT_CSV_COLUMNS = ("delivery_id", "loop_id", "reason", "created_at", "length", "orgs", "score", "money_usd",
-                     "tentative", "first_seen", "edges")
+# One row per leg, so a spreadsheet sorts and filters legs by date, company or outlet.
+ALERT_CSV_COLUMNS = ("delivery_id", "loop_id", "reason", "created_at", "loop", "leg", "from", "to", "kind",
+                     "amount_usd", "announced", "sentence", "title", "url", "outlet", "score", "money_usd",
+                     "tentative", "first_announced")
 
 
 @dataclass(frozen=True)
@@ -184,10 +186,18 @@ def render_csv(alerts: Sequence[Alert], created_at: str, *, header: bool = True)
     if header:
         writer.writeheader()
     for alert in alerts:
-        row = loop_csv_row(alert.loop)
-        del row["id"]
-        writer.writerow({"delivery_id": alert.delivery_id, "loop_id": alert.loop.id, "reason": alert.reason,
-                         "created_at": created_at, **row})
+        loop = alert.loop
+        for number, edge in enumerate(loop.edges, start=1):
+            # The leg's first publication is what a citation points at; later restatements follow in the JSON.
+            cited = min(edge.evidence, key=lambda e: str(e.get("published") or "9999"), default={})
+            writer.writerow({
+                "delivery_id": alert.delivery_id, "loop_id": loop.id, "reason": alert.reason,
+                "created_at": created_at, "loop": loop.chain, "leg": number, "from": edge.source, "to": edge.target,
+                "kind": edge.kind, "amount_usd": edge.amount_usd, "announced": edge.announced,
+                "sentence": cited.get("text"), "title": cited.get("title"), "url": cited.get("url"),
+                "outlet": cited.get("outlet"), "score": loop.score, "money_usd": loop.score_parts.get("money_usd"),
+                "tentative": loop.tentative, "first_announced": loop.first_announced,
+            })
     return buffer.getvalue()
 
 

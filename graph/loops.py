@@ -55,11 +55,19 @@ class LoopEdge:
     latest: str | None = None
     first_seen: str | None = None
 
+    @property
+    def announced(self) -> str | None:
+        """The day this leg was first published: the earliest date among the documents stating it
+        (a later article restating it adds a source, not a date). None when none is dated."""
+        days = [str(e["published"]) for e in self.evidence if e.get("published")]
+        return min(days, default=None)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of an edge (``from``/``to`` as the issue names them)."""
         return {
             "from": self.source, "to": self.target, "kind": self.kind, "amount_usd": self.amount_usd,
-            "deal_ids": list(self.deal_ids), "evidence": [dict(e) for e in self.evidence],
+            "announced": self.announced, "deal_ids": list(self.deal_ids),
+            "evidence": [dict(e) for e in self.evidence],
             "statuses": list(self.statuses), "docs": list(self.docs), "tentative": self.tentative,
         }
 
@@ -76,13 +84,38 @@ class Loop:
     tentative: bool
     score_parts: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def first_announced(self) -> str | None:
+        """The day the loop closed: its last leg to be published. None while a leg has no date."""
+        days = [e.announced for e in self.edges]
+        return None if not days or None in days else max(d for d in days if d)
+
+    @property
+    def undated_legs(self) -> list[str]:
+        """The legs no dated document states (``A -> B``)."""
+        return [f"{e.source} -> {e.target}" for e in self.edges if e.announced is None]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape ``ouroboros loops --format json`` prints."""
         return {
             "id": self.id, "orgs": list(self.orgs), "edges": [e.to_dict() for e in self.edges],
-            "score": self.score, "first_seen": self.first_seen, "tentative": self.tentative,
-            "score_parts": dict(self.score_parts),
+            "score": self.score, "first_announced": self.first_announced, "undated_legs": self.undated_legs,
+            "first_seen": self.first_seen, "tentative": self.tentative, "score_parts": dict(self.score_parts),
         }
+
+    def within(self, since: date | None = None, window_days: int | None = None) -> bool:
+        """Whether the loop closed on or after ``since`` and all its legs were announced within
+        ``window_days`` of each other (the AML practice of time-bounded cycles). A loop with an
+        undated leg passes neither test."""
+        if since is None and window_days is None:
+            return True
+        days = [_day(e.announced) for e in self.edges]
+        if None in days:
+            return False
+        known = [d for d in days if d is not None]
+        if since is not None and max(known) < since:
+            return False
+        return window_days is None or (max(known) - min(known)).days <= window_days
 
     @property
     def chain(self) -> str:
@@ -114,7 +147,8 @@ def score_loop(edges: Sequence[LoopEdge], today: date) -> tuple[float, dict[str,
         money = min(max(math.log10(weakest) / 12.0, 0.0), 1.0) * len(amounts) / len(edges)
     sources = [len(e.docs) for e in edges]
     support = sum(min(s, SUPPORT_CAP) for s in sources) / (SUPPORT_CAP * len(edges))
-    days = [d for d in (_day(e.latest) for e in edges) if d is not None]
+    # Recency is publication time (when the loop's newest leg was announced), never load time.
+    days = [d for d in (_day(e.announced) for e in edges) if d is not None]
     latest = max(days) if days else None
     recency = 0.5 ** (max((today - latest).days, 0) / HALF_LIFE_DAYS) if latest else 0.0
     tentative = any(e.tentative for e in edges)
@@ -136,6 +170,8 @@ def find_loops(
     max_length: int = 6,
     company: str | None = None,
     today: date | None = None,
+    since: date | None = None,
+    window_days: int | None = None,
 ) -> list[Loop]:
     """Every directed cycle of flows of ``min_length..max_length`` companies, each once, best score first.
 
@@ -145,6 +181,8 @@ def find_loops(
         max_length: The most companies in a loop (at most ``MAX_LOOP_LENGTH``).
         company: Keep only the loops through this company (exact canonical name).
         today: The date recency is measured against (default: today, UTC).
+        since: Keep only the loops whose last leg was announced on or after this day.
+        window_days: Keep only the loops whose legs were all announced within this many days.
 
     Raises:
         ConfigError: the lengths are out of range.
@@ -166,11 +204,11 @@ def find_loops(
             deal_ids = sorted({d for row in rows for edge in row["edges"] for d in edge["deal_ids"]})
             evidence: dict[str, list[dict[str, str]]] = {}
             for row in run_query(session, "deal_evidence", deal_ids=deal_ids):
-                evidence.setdefault(row["deal_id"], []).append({"doc": row["doc"], "text": row["text"]})
+                evidence.setdefault(row["deal_id"], []).append(dict(row))
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"reading the loops failed: {e}; check the server with `ouroboros neo4j status`") from e
     day = today or datetime.now(UTC).date()
-    loops = [_build_loop(row, evidence, day) for row in rows]
+    loops = [loop for loop in (_build_loop(row, evidence, day) for row in rows) if loop.within(since, window_days)]
     return sorted(loops, key=lambda loop: (-loop.score, len(loop.orgs), loop.orgs))
 
 
@@ -179,7 +217,10 @@ def _build_loop(row: dict[str, Any], evidence: dict[str, list[dict[str, str]]], 
     for e in row["edges"]:
         seen: list[dict[str, str]] = []
         for deal in e["deal_ids"]:
-            seen.extend(item for item in evidence.get(deal, []) if item not in seen)
+            for item in evidence.get(deal, []):
+                cited = {k: v for k, v in item.items() if k != "deal_id"}
+                if cited not in seen:
+                    seen.append(cited)
         edges.append(LoopEdge(
             # A null property is absent from the map: amount_usd may be missing.
             source=e["from"], target=e["to"], kind="+".join(e["kinds"]), amount_usd=e.get("amount_usd"),

@@ -63,12 +63,16 @@ DOCUMENT = NodeSpec(
     key=("id",),
     properties=(
         "id", "source", "title", "content_hash", "published",
+        # Where and when it was published, as an analyst cites it (ouroboros.core.records.SourceDocument).
+        "url", "outlet", "date_basis", "form", "filer",
         # Ingestion bookkeeping (cypher/ingest.cypher, flows/ingest.py).
         "canonical_url", "state", "attempts", "error", "sources", "embedding", "facts", "text", "fetched_at",
         "loaded_at",
     ),
     doc=(
-        "A source document; `id` is the `doc` field of its records. Ingestion adds `state` "
+        "A source document; `id` is the `doc` field of its records; `url`, `title`, `outlet`, `published` "
+        "(ISO day), `date_basis` (stated/feed/page/filing/file_modified), `form` and `filer` say where and "
+        "when it was published. Ingestion adds `state` "
         "(fetched/extracted/loaded/failed), `attempts`, `error`, `sources` (every URL that carried it), "
         "`embedding` and `facts` (of its text, for near-duplicates) and `text` (kept until it is loaded)."
     ),

@@ -255,11 +255,9 @@ def batches(
 def document_row(doc: str, source: SourceDocument | None) -> dict[str, Any]:
     """The ``Document`` node of ``doc``; a doc without a SourceDocument keeps only its id."""
     if source is None:
-        return {"id": doc, "source": None, "title": None, "content_hash": None, "published": None}
-    return {
-        "id": doc, "source": source.source, "title": source.title,
-        "content_hash": source.content_hash, "published": source.published,
-    }
+        return {"id": doc, "source": None, "content_hash": None, "url": None, "title": None, "outlet": None,
+                "published": None, "date_basis": None, "form": None, "filer": None}
+    return {"id": doc, "source": source.source, "content_hash": source.content_hash, **source.provenance()}
 
 
 def deal_fingerprint(record: DealRecord) -> str:

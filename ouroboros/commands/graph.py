@@ -1,7 +1,8 @@
-"""Placeholder so the CLI imports; the owner of this area replaces it."""
+"""``ouroboros loops`` and ``ouroboros graph``: the loops in the graph, resetting it, and the Browser guide."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -18,8 +19,20 @@ def loops(
     ] = None,
     max_length: Annotated[int, typer.Option("--max-length", help="Most companies in a loop (2..8).")] = 6,
     min_length: Annotated[int, typer.Option("--min-length", help="Fewest companies in a loop.")] = 2,
+    since: Annotated[
+        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"],
+                                      help="Only loops whose last leg was announced on or after this day (YYYY-MM-DD).")
+    ] = None,
+    window: Annotated[
+        int | None, typer.Option("--window", min=0, help="Only loops whose legs were all announced within this many "
+                                                         "days of each other (time-bounded cycles).")
+    ] = None,
 ) -> None:
-    """List the loops in the graph: directed cycles of money flows, each once, best score first."""
+    """List the loops in the graph: directed cycles of money flows, each once, best score first.
+
+    Dates are publication dates of the documents that state each leg (a loop closes when its
+    last leg is announced); loops with an undated leg are left out by --since and --window.
+    """
     # Imported here so `ouroboros --help` stays fast and the other commands load without Neo4j.
     from rich.table import Table
 
@@ -33,7 +46,8 @@ def loops(
         raise ConfigError(f"unknown --format {fmt!r}; use table, json or csv")
     driver = get_driver()
     try:
-        found = find_loops(driver, min_length=min_length, max_length=max_length, company=company)
+        found = find_loops(driver, min_length=min_length, max_length=max_length, company=company,
+                           since=since.date() if since else None, window_days=window)
     finally:
         driver.close()
     if fmt == "json":
@@ -45,12 +59,14 @@ def loops(
     table = Table(title=f"{len(found)} loop(s)")
     table.add_column("score", justify="right")
     table.add_column("loop", ratio=1)
-    for column in ("money around", "tentative", "first seen", "id"):
+    for column in ("money around", "tentative", "first announced", "first seen", "id"):
         table.add_column(column, no_wrap=True)
     for loop in found:
         table.add_row(
             f"{loop.score:.3f}", loop.chain, format_usd(loop.score_parts.get("money_usd")),
-            "yes" if loop.tentative else "", (loop.first_seen or "")[:10], loop.id[:8],
+            "yes" if loop.tentative else "",
+            loop.first_announced or f"? ({len(loop.undated_legs)} undated leg(s))", (loop.first_seen or "")[:10],
+            loop.id[:8],
         )
     console.print(table)
     if not found:

@@ -82,8 +82,10 @@ def test_jsonl_and_csv_carry_the_loop() -> None:
     record = json.loads(line)
     assert record["loop"]["orgs"] == ["NVIDIA", "OpenAI"] and record["reason"] == "new loop"
     assert record["loop"]["edges"][0]["evidence"] == [{"doc": "d01.txt", "text": "NVIDIA will invest in OpenAI."}]
-    (row,) = csv.DictReader(io.StringIO(render_csv([alert()], "now")))
-    assert row["orgs"] == "NVIDIA -> OpenAI -> NVIDIA" and row["delivery_id"] == alert().delivery_id
+    rows = list(csv.DictReader(io.StringIO(render_csv([alert()], "now"))))
+    assert [(r["leg"], r["from"], r["to"]) for r in rows] == [("1", "NVIDIA", "OpenAI"), ("2", "OpenAI", "NVIDIA")]
+    assert {r["loop"] for r in rows} == {"NVIDIA -> OpenAI -> NVIDIA"} and rows[0]["delivery_id"] == alert().delivery_id
+    assert rows[0]["sentence"] == "NVIDIA will invest in OpenAI."
 
 
 def test_slack_payload_escapes_and_keeps_the_alert() -> None:

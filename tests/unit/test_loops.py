@@ -68,9 +68,11 @@ def test_canonical_rotation_starts_at_smallest_name_plain_order() -> None:
 
 
 def edge(a: str, b: str, amount: float | None, docs: int = 1, tentative: bool = False,
-         latest: str = "2026-01-01") -> LoopEdge:
-    return LoopEdge(source=a, target=b, kind="investment", amount_usd=amount, deal_ids=("x",), evidence=(),
-                    docs=tuple(f"d{i}" for i in range(docs)), tentative=tentative, latest=latest)
+         published: str = "2026-01-01") -> LoopEdge:
+    # Recency comes from the publication dates of the documents that state the leg.
+    evidence = ({"doc": "d0", "text": f"{a} invests in {b}.", "published": published},)
+    return LoopEdge(source=a, target=b, kind="investment", amount_usd=amount, deal_ids=("x",), evidence=evidence,
+                    docs=tuple(f"d{i}" for i in range(docs)), tentative=tentative)
 
 
 def test_score_prefers_money_support_recency_and_certainty() -> None:
@@ -79,7 +81,7 @@ def test_score_prefers_money_support_recency_and_certainty() -> None:
     assert parts["money_usd"] == 1e9 and parts["sources_per_edge"] == [1, 1]
     assert score_loop([edge("A", "B", 1e11), edge("B", "A", 1e10)], today)[0] > base
     assert score_loop([edge("A", "B", 1e9, docs=3), edge("B", "A", 1e10, docs=3)], today)[0] > base
-    assert score_loop([edge("A", "B", 1e9, latest="2023-01-01"), edge("B", "A", 1e10, latest="2023-01-01")],
+    assert score_loop([edge("A", "B", 1e9, published="2023-01-01"), edge("B", "A", 1e10, published="2023-01-01")],
                       today)[0] < base
     tentative, parts = score_loop([edge("A", "B", 1e9, tentative=True), edge("B", "A", 1e10)], today)
     assert tentative == round(base / 2, 4) and parts["tentative"]

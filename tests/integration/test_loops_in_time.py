@@ -1,0 +1,75 @@
+"""Loops in time (issue 11): each leg dated by the documents that state it, --since and --window."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from neo4j import Driver
+from typer.testing import CliRunner
+
+from graph.loops import find_loops
+from graph.writer import load_records
+from ouroboros.cli import app
+from ouroboros.core.records import DealRecord, SourceDocument
+
+
+def deal(doc: str, investor: str, recipient: str, kind: str = "investment") -> DealRecord:
+    return DealRecord(doc=doc, kind=kind, investor=investor, recipient=recipient, amount_usd=1e9,
+                      amount_text="$1 billion", evidence=f"{investor} and {recipient} agreed a $1 billion deal.")
+
+
+def document(doc: str, published: str | None) -> SourceDocument:
+    return SourceDocument(doc=doc, text="t", source=f"https://news.example/{doc}", url=f"https://news.example/{doc}",
+                          title=f"Story {doc}", outlet="Example News", published=published,
+                          date_basis="stated" if published else None)
+
+
+def load_dated_corpus(driver: Driver) -> None:
+    """Three loops with known dates: A<->B closes 2025-03-10 (legs 8 days apart), C->D->E->C closes
+    2025-09-01 (legs 200 days apart), F<->G has an undated leg."""
+    records = [
+        deal("a1", "Acme", "Birch"), deal("a2", "Birch", "Acme", "purchase"),
+        deal("a3", "Acme", "Birch"),  # a later article restating the first leg: a source, not a date
+        deal("c1", "Cedar", "Dune"), deal("c2", "Dune", "Elm", "purchase"), deal("c3", "Elm", "Cedar", "purchase"),
+        deal("f1", "Fir", "Gale"), deal("f2", "Gale", "Fir", "purchase"),
+    ]
+    documents = [
+        document("a1", "2025-03-02"), document("a2", "2025-03-10"), document("a3", "2025-11-30"),
+        document("c1", "2025-02-13"), document("c2", "2025-05-01"), document("c3", "2025-09-01"),
+        document("f1", "2025-04-01"), document("f2", None),
+    ]
+    load_records(driver, records, documents)
+
+
+def test_each_leg_has_its_earliest_publication_date(clean_graph: Driver) -> None:
+    load_dated_corpus(clean_graph)
+    loops = {loop.orgs: loop for loop in find_loops(clean_graph, today=date(2025, 12, 1))}
+    two_way = loops[("Acme", "Birch")]
+    assert [e.announced for e in two_way.edges] == ["2025-03-02", "2025-03-10"]
+    assert two_way.first_announced == "2025-03-10"
+    cited = two_way.edges[0].evidence[0]
+    assert cited["url"].startswith("https://news.example/a") and cited["outlet"] == "Example News"
+    assert loops[("Cedar", "Dune", "Elm")].first_announced == "2025-09-01"
+    undated = loops[("Fir", "Gale")]
+    assert undated.first_announced is None and undated.undated_legs == ["Gale -> Fir"]
+    # Recency comes from publication dates: the loop that closed in September is the more recent.
+    assert loops[("Cedar", "Dune", "Elm")].score_parts["latest"] == "2025-09-01"
+    assert two_way.score_parts["latest"] == "2025-03-10"
+
+
+def test_since_and_window_return_exactly_the_expected_loops(clean_graph: Driver) -> None:
+    load_dated_corpus(clean_graph)
+    orgs = lambda **kw: {loop.orgs for loop in find_loops(clean_graph, **kw)}  # noqa: E731
+    assert orgs() == {("Acme", "Birch"), ("Cedar", "Dune", "Elm"), ("Fir", "Gale")}
+    assert orgs(since=date(2025, 6, 1)) == {("Cedar", "Dune", "Elm")}
+    assert orgs(since=date(2025, 3, 10)) == {("Acme", "Birch"), ("Cedar", "Dune", "Elm")}
+    assert orgs(window_days=30) == {("Acme", "Birch")}
+    assert orgs(window_days=200) == {("Acme", "Birch"), ("Cedar", "Dune", "Elm")}
+    assert orgs(since=date(2025, 6, 1), window_days=30) == set()
+
+    result = CliRunner().invoke(app, ["loops", "--format", "json", "--since", "2025-06-01", "--window", "250"])
+    assert result.exit_code == 0, result.output
+    (printed,) = json.loads(result.stdout)
+    assert printed["orgs"] == ["Cedar", "Dune", "Elm"] and printed["first_announced"] == "2025-09-01"
+    assert [e["announced"] for e in printed["edges"]] == ["2025-02-13", "2025-05-01", "2025-09-01"]
