@@ -13,7 +13,7 @@ is neither what deal graphs look like nor something any enumerator can list; see
 Measured in one run, on the same flows:
 - load: ``graph.writer.load_records`` (one DealRecord per flow, 100 per document, no embeddings,
   the writer's default batches) against a bare ``UNWIND ... CREATE`` of the same rows
-  (cypher/bench.cypher);
+  (bench/cypher/bench.cypher);
 - upkeep: the component refresh the load ran once at its end (timed inside the load), and the
   whole-graph pass on its own (``refresh_components(force=True)``);
 - loops: ``graph.loops.find_loops(max_length=6)`` against networkx
@@ -155,16 +155,18 @@ def delta_records(
 
 def run_size(driver: object, n: int, max_length: int) -> Row:
     from graph.loops import find_loops
-    from graph.queries import run_query
+    from graph.queries import load_queries, run_statement
     from graph.writer import ensure_schema, load_records, refresh_components
 
+    # The benchmark's own statements (bench/cypher/bench.cypher): the bare baseline and the wipe.
+    BENCH_CYPHER = load_queries(Path(__file__).resolve().parent / "cypher")
     edges, rings = synthetic_flows(n)
     records = flow_records(edges)
     print(f"n={n}: {len(edges)} flows, {len(rings)} planted rings", file=sys.stderr)
 
     def wipe() -> None:
         with driver.session() as session:  # type: ignore[attr-defined]
-            run_query(session, "bench_wipe").consume()
+            run_statement(session, BENCH_CYPHER["bench_wipe"]).consume()
 
     def note(what: str, seconds: float) -> None:
         print(f"  n={n}: {what} {seconds:.2f} s", file=sys.stderr, flush=True)
@@ -178,11 +180,11 @@ def run_size(driver: object, n: int, max_length: int) -> Row:
     started = time.perf_counter()
     with driver.session() as session:  # type: ignore[attr-defined]
         for i in range(0, len(names), 10_000):
-            session.execute_write(lambda tx, chunk=names[i:i + 10_000]: run_query(
-                tx, "bench_create_companies", names=chunk).consume())
+            session.execute_write(lambda tx, chunk=names[i:i + 10_000]: run_statement(
+                tx, BENCH_CYPHER["bench_create_companies"], names=chunk).consume())
         for i in range(0, len(rows), 1000):
-            session.execute_write(lambda tx, chunk=rows[i:i + 1000]: run_query(
-                tx, "bench_create_deals", rows=chunk).consume())
+            session.execute_write(lambda tx, chunk=rows[i:i + 1000]: run_statement(
+                tx, BENCH_CYPHER["bench_create_deals"], rows=chunk).consume())
     load_bare = time.perf_counter() - started
     note("bare UNWIND CREATE load", load_bare)
     wipe()

@@ -126,5 +126,9 @@ def get_query(name: str) -> Query:
 
 def run_query(runner: Any, name: str, /, **params: Any) -> Any:
     """Run statement ``name`` on a session or transaction with checked ``params``; returns its result."""
-    query = get_query(name)
+    return run_statement(runner, get_query(name), **params)
+
+
+def run_statement(runner: Any, query: Query, /, **params: Any) -> Any:
+    """Run a loaded statement (also one of the tests' or benchmarks' own folders) with checked ``params``."""
     return runner.run(query.text, query.check(params))

@@ -14,10 +14,10 @@ import pytest
 from neo4j import Driver
 
 from graph.alerts import export_alerts
-from graph.queries import run_query
 from graph.writer import load_records
 from ouroboros.core.errors import DeliveryError
 from ouroboros.core.records import DealRecord, SpendBack
+from tests.queries import run_test_query
 
 pytestmark = pytest.mark.integration
 
@@ -153,7 +153,7 @@ def test_failed_webhook_delivery_is_kept_and_sent_next_time(clean_graph: Driver,
     assert (failed.delivered, failed.failed) == (0, 1) and "HTTP 503" in failed.errors[0]
     assert hook.delivered() == []
     with clean_graph.session() as session:
-        (kept,) = run_query(session, "inspect_alerts").data()
+        (kept,) = run_test_query(session, "inspect_alerts").data()
     assert kept["pending"] and not kept["sent"] and kept["last_error"] == "HTTP 503"
     retried = export_alerts(clean_graph, hook.url, retries=2, backoff_s=0.01)
     assert (retried.due, retried.delivered, retried.failed) == (1, 1, 0)
@@ -170,7 +170,7 @@ def test_unwritable_destination_keeps_the_alerts(clean_graph: Driver, tmp_path: 
     with pytest.raises(DeliveryError, match="kept and written by the next export"):
         export_alerts(clean_graph, blocker / "alerts")
     with clean_graph.session() as session:
-        (kept,) = run_query(session, "inspect_alerts").data()
+        (kept,) = run_test_query(session, "inspect_alerts").data()
     assert kept["pending"] and not kept["sent"]
     blocker.unlink()
     blocker.mkdir()
@@ -207,7 +207,7 @@ def test_apprise_channel_delivers_once_and_keeps_failures(clean_graph: Driver, h
     assert "apprise:" in failed.errors[0] and "/hook" not in " ".join(failed.errors)
     assert failed.destination == apprise_url.rsplit("/", 1)[0] + "/***"
     with clean_graph.session() as session:
-        kept = run_query(session, "inspect_alerts").data()
+        kept = run_test_query(session, "inspect_alerts").data()
     assert len(kept) == 2 and all(a["pending"] and not a["sent"] for a in kept)
 
     retried = export_alerts(clean_graph, apprise_url, digest=True, backoff_s=0.01)

@@ -14,9 +14,9 @@ from extractors.evaluate import gold_document_path, load_gold
 from graph import writer
 from graph.driver import reset_graph
 from graph.loops import canonical_rotation, find_loops
-from graph.queries import run_query
 from ouroboros.core.errors import InputError
 from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
+from tests.queries import run_test_query
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ VOLATILE = {"first_seen", "updated_at", "components_at", "latest", "embedding", 
 
 def rows(driver: Driver, name: str, **params: Any) -> list[dict[str, Any]]:
     with driver.session() as session:
-        return run_query(session, name, **params).data()
+        return run_test_query(session, name, **params).data()
 
 
 def snapshot(driver: Driver) -> dict[str, Any]:

@@ -16,13 +16,14 @@ from graph import writer
 from graph.loops import canonical_rotation, find_loops
 from graph.queries import run_query
 from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument
+from tests.queries import run_test_query
 
 pytestmark = pytest.mark.integration
 
 
 def rows(driver: Driver, name: str, **params: Any) -> list[dict[str, Any]]:
     with driver.session() as session:
-        return run_query(session, name, **params).data()
+        return run_test_query(session, name, **params).data()
 
 
 def deal(doc: str, investor: str, recipient: str, amount: float = 1e9, **extra: Any) -> DealRecord:

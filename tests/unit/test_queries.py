@@ -21,6 +21,18 @@ def test_every_statement_loads_with_matching_parameters() -> None:
         assert used == set(query.params), query.name
 
 
+def test_test_and_bench_statements_live_beside_their_code_not_in_cypher() -> None:
+    from pathlib import Path
+
+    from tests.queries import test_queries
+
+    shipped = load_queries()
+    assert not [name for name in shipped if name.startswith(("inspect_", "bench_"))]
+    assert "inspect_nodes" in test_queries()  # loads and checks like cypher/
+    bench = load_queries(Path(__file__).resolve().parents[2] / "bench" / "cypher")
+    assert {"bench_wipe", "bench_create_companies", "bench_create_deals"} <= set(bench)
+
+
 def test_unknown_name_fails_loudly() -> None:
     with pytest.raises(GraphError, match="no Cypher statement named 'nope'"):
         get_query("nope")
