@@ -17,11 +17,12 @@ from pathlib import Path
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from ouroboros.core.errors import ConfigError
+from ouroboros.core.textblocks import BlockError, split_blocks
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 DEFAULT_PROMPT = "deals_v1"
 
-_ROLE = re.compile(r"^<!-- role: (system|user) -->[ \t]*$", re.MULTILINE)
+_ROLE = re.compile(r"^<!-- role: (?P<name>system|user) -->[ \t]*$")
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _PLACEHOLDERS = frozenset({"lead", "context", "passage"})
 # The markers that fence document text in the user template; document text must not close the fence.
@@ -62,15 +63,15 @@ def load_prompt(name: str = DEFAULT_PROMPT) -> DealPrompt:
             f"unknown LLM prompt {name!r}: no file {path}; available: {', '.join(available_prompts())}"
         )
     raw = path.read_text(encoding="utf-8")
-    parts = _ROLE.split(raw)
-    # split() with one group gives ["before", role, body, role, body, ...]
-    well_formed = len(parts) == 5 and not parts[0].strip() and (parts[1], parts[3]) == ("system", "user")
-    if not well_formed:
-        raise ConfigError(
-            f"prompt file {path} must consist of a '<!-- role: system -->' part followed by a "
-            "'<!-- role: user -->' part"
-        )
-    system, user = parts[2].strip(), parts[4].strip()
+    shape = (f"prompt file {path} must consist of a '<!-- role: system -->' part followed by a "
+             "'<!-- role: user -->' part")
+    try:  # the project's one reader of named text blocks (Cypher files use it too)
+        blocks = split_blocks(raw, path, _ROLE)
+    except BlockError as e:
+        raise ConfigError(f"{e}; {shape}") from e
+    if [b.name for b in blocks] != ["system", "user"]:
+        raise ConfigError(shape)
+    system, user = ("\n".join(b.lines).strip() for b in blocks)
     found = set(_PLACEHOLDER.findall(user))
     if found != _PLACEHOLDERS:
         raise ConfigError(
