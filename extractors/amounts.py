@@ -46,7 +46,7 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
         if span._.money.amount_usd is None and converted is not None:
             # "€1.3 billion ($1.5 billion)": the text gives the dollar figure itself.
             candidate.money = converted._.money
-            candidate.amount_text = ctx.doc.text[span.start_char: converted.end_char + 1]
+            candidate.amount_text = ctx.doc[span.start: converted.end + 1].text
             used_money.add(converted.start)
     # A second candidate of the same deal word (title + body) may share the amount.
 
@@ -80,11 +80,11 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
 
 def usd_in_parentheses(span: Span, money: list[Span]) -> Span | None:
     """The dollar amount in parentheses right after an amount in another currency, if any."""
-    after = span.doc.text[span.end_char: span.end_char + 3]
-    if "(" not in after:
+    doc = span.doc
+    if span.end >= len(doc) or doc[span.end].text != "(":
         return None
-    return next((m for m in money if 0 < m.start_char - span.end_char <= 3 and m._.money.amount_usd is not None
-                 and span.doc.text[m.end_char: m.end_char + 1] == ")"), None)
+    return next((m for m in money if m.start == span.end + 1 and m._.money.amount_usd is not None
+                 and m.end < len(doc) and doc[m.end].text == ")"), None)
 
 
 def valuation(span: Span) -> bool:

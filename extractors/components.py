@@ -196,7 +196,8 @@ class CompanyRecognizer:
         - an unknown name seen only in a title-case headline ("Putting the AI Numbers in Perspective"),
           where every word is capitalised; registry names and names the body repeats stay.
         """
-        body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c)}
+        titles = _title_lines(doc.text)
+        body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c, titles)}
         kept: list[Span] = []
         for span in companies:
             text = clean_name(span.text)
@@ -216,7 +217,7 @@ class CompanyRecognizer:
                 if previous is not None:
                     kept.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=previous.kb_id_))
                 continue  # an abbreviation of the words before it
-            if span.kb_id_ not in self.registry_names and _in_title_line(span) \
+            if span.kb_id_ not in self.registry_names and _in_title_line(span, titles) \
                     and company_text(span).casefold() not in body_names:
                 continue
             kept.append(span)
@@ -408,15 +409,21 @@ def _lower_case_text(text: str) -> bool:
     return letters >= 200 and sum(c.isupper() for c in text[:20000]) * 200 < letters
 
 
-def _in_title_line(span: Span) -> bool:
-    """Whether ``span`` sits in a headline line with every word of 4+ letters capitalised."""
-    doc = span.doc
-    text = doc.text
-    start = text.rfind("\n", 0, span.start_char) + 1
-    end = text.find("\n", span.end_char)
-    line = text[start: end if end >= 0 else len(text)]
-    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) >= 4]
-    return len(words) >= 3 and all(w[:1].isupper() for w in words) and not line.rstrip().endswith(".")
+def _title_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of headline lines: 3+ words of 4+ letters, all capitalised, no final full stop."""
+    ranges = []
+    start = 0
+    for line in text.split("\n"):
+        words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) >= 4]
+        if len(words) >= 3 and all(w[:1].isupper() for w in words) and not line.rstrip().endswith("."):
+            ranges.append((start, start + len(line)))
+        start += len(line) + 1
+    return ranges
+
+
+def _in_title_line(span: Span, titles: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` sits in one of the headline lines ``titles``."""
+    return any(a <= span.start_char and span.end_char <= b for a, b in titles)
 
 
 def _names_hardware(doc: Doc, end: int) -> bool:

@@ -49,13 +49,22 @@ class DocContext:
         self._places = {c.name: {p.lower() for p in c.places} for c in registry.companies}
         self._nationality = {c.name: (c.nationality or "").lower() for c in registry.companies}
         self._product_owner = {p.lower(): c.name for c in registry.companies for p in (*c.products, *c.brands)}
+        # Lemma and lower-case form of every token, read from the arrays (no Token objects): rules
+        # that look for a few words visit only the tokens that have them.
+        strings = doc.vocab.strings
+        self._words = [(strings[lemma].lower(), strings[lower]) for lemma, lower in doc.to_array(["LEMMA", "LOWER"])] \
+            if len(doc) else []
         self.parents = self._parents()
+
+    def tokens_with(self, words: set[str] | frozenset[str]) -> list[Token]:
+        """The tokens whose lemma or lower-case form is one of ``words``, in order."""
+        return [self.doc[i] for i, (lemma, lower) in enumerate(self._words) if lemma in words or lower in words]
 
     def _parents(self) -> dict[str, str]:
         """Subsidiaries and vehicles named with their owner: "its wholly owned subsidiary X",
         "X, a unit of Y", "Y's financing vehicle X" -> {X: Y}."""
         parents: dict[str, str] = {}
-        for token in self.doc:
+        for token in self.tokens_with(SUBSIDIARY_NOUNS):
             if token.lemma_.lower() not in SUBSIDIARY_NOUNS or token.pos_ not in ("NOUN", "PROPN"):
                 continue
             owner = next((self.company_at(c) for c in token.children if c.dep_ == "poss"), None)

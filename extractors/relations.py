@@ -137,7 +137,7 @@ class RelationMatcher:
         # After amounts, spend-backs and mandates: those belong to the round, kept on its lead record.
         candidates += round_participants(ctx, sents, candidates, anchors)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
-        linked_purchases(ctx, candidates)
+        linked_purchases(candidates, sents)
         # A company and its own subsidiary or vehicle: money moving inside one group is no flow.
         candidates = [c for c in candidates if not (c.investor and c.recipient and ctx.related(c.investor, c.recipient))]
         # With anyone else, a subsidiary or vehicle stands for its owner (FORMAT.md: never a division).

@@ -27,6 +27,8 @@ MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "fu
                 "bank", "consortium", "syndicate", "group", "underwriter"}
 LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
+# The words the member rules start from.
+MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside"}
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
@@ -41,7 +43,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
     anchors = [(c.sent_index, c.trigger, c.recipient, c.status) for c in candidates + questions
                if c.kind in ("investment", "loan") and c.recipient and not c.funded]
     sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
-    for token in ctx.doc:
+    for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise"}):
         lemma = token.lemma_.lower()
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
             objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
@@ -85,7 +87,7 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
     """
     sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
     found: list[Candidate] = []
-    for token in ctx.doc:
+    for token in ctx.tokens_with(MEMBER_WORDS):
         lemma = token.lemma_.lower()
         backers: list[Token] = []
         objects: list[Token] = []

@@ -70,8 +70,10 @@ class SpendBackFinder:
             for target in targets:
                 found[target.i] = fresh
             # "much of the money was spent on ...": the spend verb itself
-        for token in doc:
-            if token.lemma_ in ("spend", "pay", "buy", "purchase", "rent", "lease") and token.pos_ == "VERB":
+        strings = doc.vocab.strings
+        paying = {"spend", "pay", "buy", "purchase", "rent", "lease"}
+        for token in [doc[i] for i, lemma in enumerate(doc.to_array("LEMMA")) if strings[lemma] in paying]:
+            if token.pos_ == "VERB":
                 subject = subject_of(token)
                 if subject is not None and mentions_funds(subject):
                     found[token.i] = any(t.lower_ in ("new", "fresh") for t in subject.subtree)
@@ -139,13 +141,12 @@ def attach_spend_backs(candidates: list[Candidate]) -> None:
         purchase.investor = None  # consumed
 
 
-def linked_purchases(ctx: DocContext, kept: list[Candidate]) -> None:
+def linked_purchases(kept: list[Candidate], sents: list[Span]) -> None:
     """A purchase tied to the investment just before it, paid back to the investor, is its spend-back.
 
     "Orrin will invest $1 billion in Tamsin. As part of the deal, Tamsin has committed to purchase
     Orrin chips": the money comes back to Orrin. The purchase's own sentence is its evidence.
     """
-    sents = list(ctx.doc.sents)
     for purchase in [k for k in kept if k.kind == "purchase" and not k.generic]:
         if not LINKED_RE.search(sents[purchase.sent_index].text):
             continue
