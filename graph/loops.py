@@ -218,7 +218,8 @@ def _build_loop(row: dict[str, Any], evidence: dict[str, list[dict[str, str]]], 
         seen: list[dict[str, str]] = []
         for deal in e["deal_ids"]:
             for item in evidence.get(deal, []):
-                cited = {k: v for k, v in item.items() if k != "deal_id"}
+                # What is known of the citation: unknown title, URL or date are left out, not null.
+                cited = {k: v for k, v in item.items() if k != "deal_id" and v is not None}
                 if cited not in seen:
                     seen.append(cited)
         edges.append(LoopEdge(

@@ -31,6 +31,15 @@ def deal(doc: str, investor: str, recipient: str, amount: float = 1e9, **extra: 
                       amount_text=f"${amount / 1e9:g} billion", evidence=f"{investor} backs {recipient}.", **extra)
 
 
+def raw_deal(doc: str, investor: str, recipient: str, **extra: Any) -> DealRecord:
+    """A record that skipped the contract's checks (ouroboros.core.names), as a buggy extractor's
+    ``model_construct`` would hand it over: the writer must defend itself too."""
+    fields: dict[str, Any] = {"spend_back": None, "hardware_mandate": None, **extra}
+    return DealRecord.model_construct(doc=doc, kind="investment", investor=investor, recipient=recipient,
+                                      amount_usd=1e9, amount_text="$1 billion", evidence=f"{investor} backs it.",
+                                      status="announced", confidence=0.5, extractor="test", **fields)
+
+
 def stored_components(driver: Driver) -> dict[str, str]:
     return {r["name"]: r["scc"] for r in rows(driver, "current_components")}
 
@@ -96,7 +105,7 @@ def test_a_poisoned_batch_commits_the_rest_and_names_the_bad_document(
     huge = "X" * 10_000
     records = [deal(f"good{i}.txt", f"A{i}", f"B{i}") for i in range(12)]
     records += [deal(f"good{i}.txt", f"B{i}", f"A{i}") for i in range(12)]
-    records.insert(7, deal("poison.txt", "A3", huge))
+    records.insert(7, raw_deal("poison.txt", "A3", huge))
     summary = writer.load_records(clean_graph, records, batch_size=100)
     assert [r.doc for r in summary.refused] == ["poison.txt"]
     assert "Neo4j refused" in summary.refused[0].reason and "rerunning will not help" in summary.refused[0].reason
@@ -111,10 +120,11 @@ def test_bad_input_is_refused_or_cleaned_before_neo4j(clean_graph: Driver) -> No
     long_url = "https://example.com/" + "a" * 9000
     records = [
         deal("fine.txt", "Acme", "Birch"), deal("fine.txt", "Birch", "Acme"),
-        deal("nul.txt", "Ce\x00dar\x1b", "Dune"), deal("nul.txt", "Dune", "Cedar"),
+        raw_deal("nul.txt", "Ce\x00dar\x1b", "Dune"), deal("nul.txt", "Dune", "Cedar"),
         deal(long_url, "Elm", "Fir"),
-        deal("name.txt", "Gale", "H" * 10_000),
-        deal("mandate.txt", "Isle", "Jade", hardware_mandate=HardwareMandate(product="P" * 9000, vendor="Kiln")),
+        raw_deal("name.txt", "Gale", "H" * 10_000),
+        raw_deal("mandate.txt", "Isle", "Jade",
+                 hardware_mandate=HardwareMandate.model_construct(product="P" * 9000, vendor="Kiln")),
         deal("empty.txt", "  ", "Lark"),
     ]
     summary = writer.load_records(clean_graph, records, [SourceDocument(doc=long_url, text="t", source=long_url)])
