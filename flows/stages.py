@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
 from flows.normalize import normalize_document
-from graph.queries import run_query
+from graph.queries import run_query, server_gone
 from graph.writer import load_records
-from ouroboros.core.errors import ExtractionError, GraphError, ServerError
+from ouroboros.core.errors import ExtractionError, GraphError
 from ouroboros.core.formatting import now_iso
 from ouroboros.core.names import lookalike_of
 from ouroboros.core.records import DealRecord, Extractor, SourceDocument
@@ -54,7 +54,7 @@ def _read(driver: Driver, name: str, **params: object) -> list[dict[str, object]
         with driver.session() as session:
             return run_query(session, name, **params).data()
     except (ServiceUnavailable, SessionExpired) as e:
-        raise _server_gone(e) from e
+        raise server_gone(e) from e
     except Neo4jError as e:
         raise GraphError(f"reading ingestion state ({name}) failed: {e}; check `ouroboros neo4j status`") from e
 
@@ -64,17 +64,9 @@ def _write(driver: Driver, name: str, **params: object) -> None:
         with driver.session() as session:
             session.execute_write(lambda tx: run_query(tx, name, **params).consume())
     except (ServiceUnavailable, SessionExpired) as e:
-        raise _server_gone(e) from e
+        raise server_gone(e) from e
     except Neo4jError as e:
         raise GraphError(f"recording ingestion state ({name}) failed: {e}; rerun: nothing is lost") from e
-
-
-def _server_gone(error: Exception) -> ServerError:
-    """Neo4j went away mid-run: a server problem (exit 4), and what was committed stays."""
-    return ServerError(
-        f"Neo4j stopped answering ({error}); what was loaded before is kept. Check `ouroboros neo4j status`, "
-        "start it again (`ouroboros neo4j start`) and rerun: the run picks up where it stopped"
-    )
 
 
 def read_known(driver: Driver) -> list[KnownDocument]:

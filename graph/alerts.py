@@ -39,12 +39,12 @@ from urllib.parse import urlsplit
 import httpx
 from filelock import FileLock
 from neo4j import Driver
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graph.exposure import Exposure, compute_exposure, format_share, read_flows
 from graph.loops import Loop, find_loops
 from graph.model import MAX_LOOP_LENGTH
-from graph.queries import run_query
+from graph.queries import run_query, server_gone
 from graph.review import apply_reviews, in_force, new_review, record
 from ouroboros.core.errors import ConfigError, DeliveryError, GraphError, InputError
 from ouroboros.core.files import write_atomic
@@ -537,7 +537,9 @@ def export_alerts(
             f"cannot write alerts to {target}: {e}; fix the path or its permissions, the {len(alerts)} alert(s) "
             "are kept and written by the next export"
         ) from e
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"recording alert state failed: {e}; nothing was marked sent, rerun the export") from e
     kind = "webhook" if is_url(target) else "apprise" if is_apprise(target) else chosen
     shown = mask_url(target) if is_channel(target) else target

@@ -29,11 +29,11 @@ from typing import Any
 
 import networkx as nx
 from neo4j import Driver
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graph.loops import Loop, find_loops
 from graph.model import NON_FLOW_STATUSES, TENTATIVE_STATUSES
-from graph.queries import run_query
+from graph.queries import run_query, server_gone
 from graph.review import apply_reviews
 from ouroboros.core.errors import GraphError
 from ouroboros.core.formatting import format_usd
@@ -200,7 +200,9 @@ def read_flows(driver: Driver) -> list[FlowAmounts]:
     try:
         with driver.session() as session:
             rows = run_query(session, "exposure_flows").data()
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"reading the flows failed: {e}; check the server with `ouroboros neo4j status`") from e
     flows = [flow_amounts(row["from"], row["to"], row["legs"]) for row in rows]
     return [f for f in flows if f is not None]

@@ -27,10 +27,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from neo4j import Driver
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graph.model import MAX_LOOP_LENGTH, loop_id
-from graph.queries import run_query
+from graph.queries import run_query, server_gone
 from graph.writer import refresh_components
 from ouroboros.core.errors import ConfigError, GraphError, InputError
 from ouroboros.core.formatting import format_usd
@@ -205,7 +205,9 @@ def find_loops(
             evidence: dict[str, list[dict[str, str]]] = {}
             for row in run_query(session, "deal_evidence", deal_ids=deal_ids):
                 evidence.setdefault(row["deal_id"], []).append(dict(row))
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"reading the loops failed: {e}; check the server with `ouroboros neo4j status`") from e
     day = today or datetime.now(UTC).date()
     loops = [loop for loop in (_build_loop(row, evidence, day) for row in rows) if loop.within(since, window_days)]

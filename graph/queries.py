@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ouroboros.core.errors import GraphError
+from ouroboros.core.errors import GraphError, ServerError
 from ouroboros.core.textblocks import BlockError, split_blocks
 
 CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
@@ -132,3 +132,11 @@ def run_query(runner: Any, name: str, /, **params: Any) -> Any:
 def run_statement(runner: Any, query: Query, /, **params: Any) -> Any:
     """Run a loaded statement (also one of the tests' or benchmarks' own folders) with checked ``params``."""
     return runner.run(query.text, query.check(params))
+
+
+def server_gone(error: Exception) -> ServerError:
+    """Neo4j stopped answering mid-command: a server problem (exit 4); what was committed stays."""
+    return ServerError(
+        f"Neo4j stopped answering ({error}); what was stored before is kept. Check `ouroboros neo4j status`, "
+        "start it again (`ouroboros neo4j start`) and rerun"
+    )

@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
-from graph.queries import run_query
+from graph.queries import run_query, server_gone
 from graph.writer import aggregate_flow
 from ouroboros.core.errors import GraphError, InputError
 from ouroboros.core.ids import stable_hash
@@ -118,7 +118,9 @@ def record(driver: Driver, review: Review) -> None:
     try:
         with driver.session() as session:
             session.execute_write(lambda tx: run_query(tx, "review_record", row=review.row()).consume())
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"recording the review failed: {e}; nothing was changed, rerun the command") from e
 
 
@@ -189,7 +191,9 @@ def apply_reviews(driver: Driver) -> bool:
             return False
         with driver.session() as session:
             return bool(session.execute_write(_apply, force))
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"applying the analysts' reviews failed: {e}; rerun the command") from e
 
 

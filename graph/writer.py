@@ -40,7 +40,7 @@ from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
-from graph.queries import all_queries, run_query
+from graph.queries import all_queries, run_query, server_gone
 from ouroboros.core.errors import GraphError, ServerError
 from ouroboros.core.formatting import format_usd, now_iso
 from ouroboros.core.records import DealRecord, SourceDocument
@@ -109,6 +109,9 @@ def ensure_schema(driver: Driver, *, force: bool = False) -> None:
         with driver.session() as session:
             for query in statements:
                 session.run(query.text).consume()
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise ServerError(f"Neo4j stopped answering while creating the schema ({e}); check `ouroboros neo4j "
+                          "status`, start it again and rerun") from e
     except Neo4jError as e:
         raise GraphError(f"creating the graph schema failed at {query.name!r}: {e.message}") from e
     _schema_ready.add(driver)
@@ -632,7 +635,9 @@ def refresh_components(driver: Driver, *, force: bool = False) -> bool:
             if not (changes or force):
                 return False
             return bool(session.execute_write(_refresh_components, force, now_iso()))
-    except (Neo4jError, ServiceUnavailable) as e:
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise server_gone(e) from e
+    except Neo4jError as e:
         raise GraphError(f"recomputing the flow components failed: {e}; rerun the command") from e
 
 
