@@ -337,7 +337,9 @@ def run_ingest(
                  money_around=format_usd(loop.score_parts.get("money_usd")))
         for loop in loops
     ]
-    exported = alert_task(driver, loops, alerts_to, alerts_format)
+    # The default destination named here, so the task run says where the alerts went.
+    destination = alerts_to or str(get_settings().home_dir / "alerts")
+    exported = alert_task(driver, loops, destination, alerts_format)
     summary.alerts, summary.alerts_to = exported.delivered, exported.destination
     summary.new_loops = list(exported.chains)
     logger.info("loops: %d, alerts sent: %d", summary.loops, summary.alerts)
