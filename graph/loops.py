@@ -58,8 +58,10 @@ class LoopEdge:
     @property
     def announced(self) -> str | None:
         """The day this leg was first published: the earliest date among the documents stating it
-        (a later article restating it adds a source, not a date). None when none is dated."""
-        days = [str(e["published"]) for e in self.evidence if e.get("published")]
+        (a later article restating it adds a source, not a date). None when none is dated; a local
+        file's modification day is not a publication date and does not count."""
+        days = [str(e["published"]) for e in self.evidence
+                if e.get("published") and e.get("date_basis") != "file_modified"]
         return min(days, default=None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,23 +11,24 @@ from typer.testing import CliRunner
 from graph.loops import find_loops
 from graph.writer import load_records
 from ouroboros.cli import app
-from ouroboros.core.records import DealRecord, SourceDocument
+from ouroboros.core.records import DateBasis, DealKind, DealRecord, SourceDocument
 
 
-def deal(doc: str, investor: str, recipient: str, kind: str = "investment") -> DealRecord:
+def deal(doc: str, investor: str, recipient: str, kind: DealKind = "investment") -> DealRecord:
     return DealRecord(doc=doc, kind=kind, investor=investor, recipient=recipient, amount_usd=1e9,
                       amount_text="$1 billion", evidence=f"{investor} and {recipient} agreed a $1 billion deal.")
 
 
-def document(doc: str, published: str | None) -> SourceDocument:
+def document(doc: str, published: str | None, basis: DateBasis = "stated") -> SourceDocument:
     return SourceDocument(doc=doc, text="t", source=f"https://news.example/{doc}", url=f"https://news.example/{doc}",
                           title=f"Story {doc}", outlet="Example News", published=published,
-                          date_basis="stated" if published else None)
+                          date_basis=basis if published else None)
 
 
 def load_dated_corpus(driver: Driver) -> None:
     """Three loops with known dates: A<->B closes 2025-03-10 (legs 8 days apart), C->D->E->C closes
-    2025-09-01 (legs 200 days apart), F<->G has an undated leg."""
+    2025-09-01 (legs 200 days apart), F<->G has a leg dated only by a file's modification day
+    (not a publication date), and a leg with no date at all would count the same."""
     records = [
         deal("a1", "Acme", "Birch"), deal("a2", "Birch", "Acme", "purchase"),
         deal("a3", "Acme", "Birch"),  # a later article restating the first leg: a source, not a date
@@ -37,7 +38,7 @@ def load_dated_corpus(driver: Driver) -> None:
     documents = [
         document("a1", "2025-03-02"), document("a2", "2025-03-10"), document("a3", "2025-11-30"),
         document("c1", "2025-02-13"), document("c2", "2025-05-01"), document("c3", "2025-09-01"),
-        document("f1", "2025-04-01"), document("f2", None),
+        document("f1", "2025-04-01"), document("f2", "2025-04-02", basis="file_modified"),
     ]
     load_records(driver, records, documents)
 
