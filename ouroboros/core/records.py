@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal, Protocol, runtime_checkable
+from typing import Annotated, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ouroboros.core.dates import absolute_url, iso_date
 from ouroboros.core.names import clean_text, normalize_name
+
+# A company or product name as every record holds it: NFKC, no control characters, bounded
+# (ouroboros.core.names), so no extractor can hand the graph or graphviz a name they cannot hold.
+Name = Annotated[str, AfterValidator(normalize_name)]
 
 DealKind = Literal["investment", "purchase", "warrant", "backstop", "loan", "stake_sale"]
 DealStatus = Literal["announced", "completed", "in_talks", "reported", "denied", "ended"]
@@ -26,14 +30,9 @@ class SpendBack(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    payee: str
+    payee: Name
     what: str | None = None
     amount_usd: float | None = None
-
-    @field_validator("payee")
-    @classmethod
-    def _normalise_names(cls, value: str) -> str:
-        return normalize_name(value)
 
 
 class HardwareMandate(BaseModel):
@@ -41,13 +40,8 @@ class HardwareMandate(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    product: str
-    vendor: str
-
-    @field_validator("product", "vendor")
-    @classmethod
-    def _normalise_names(cls, value: str) -> str:
-        return normalize_name(value)
+    product: Name
+    vendor: Name
 
 
 class DealRecord(BaseModel):
@@ -57,8 +51,8 @@ class DealRecord(BaseModel):
 
     doc: str
     kind: DealKind
-    investor: str
-    recipient: str
+    investor: Name
+    recipient: Name
     amount_usd: float | None = None
     amount_text: str | None = None
     spend_back: SpendBack | None = None
@@ -68,13 +62,7 @@ class DealRecord(BaseModel):
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     extractor: str = Field(default="spacy", exclude=True)
 
-    # Every name is NFKC-normalised, free of control characters and bounded (ouroboros.core.names),
-    # so no extractor can hand the graph or graphviz a name they cannot hold.
-    @field_validator("investor", "recipient")
-    @classmethod
-    def _normalise_names(cls, value: str) -> str:
-        return normalize_name(value)
-
+    # Evidence keeps its line breaks but loses NUL and other control characters.
     @field_validator("evidence")
     @classmethod
     def _clean_evidence(cls, value: str) -> str:
