@@ -17,6 +17,8 @@ from ouroboros.core.names import clean_text, normalize_name
 # A company or product name as every record holds it: NFKC, no control characters, bounded
 # (ouroboros.core.names), so no extractor can hand the graph or graphviz a name they cannot hold.
 Name = Annotated[str, AfterValidator(normalize_name)]
+# Evidence (sentences copied from a document) keeps its line breaks but loses NUL and other control characters.
+Evidence = Annotated[str, AfterValidator(clean_text)]
 
 DealKind = Literal["investment", "purchase", "warrant", "backstop", "loan", "stake_sale"]
 DealStatus = Literal["announced", "completed", "in_talks", "reported", "denied", "ended"]
@@ -33,6 +35,8 @@ class SpendBack(BaseModel):
     payee: Name
     what: str | None = None
     amount_usd: float | None = None
+    # The sentence(s) that state this leg; empty when the deal's own evidence states it too.
+    evidence: Evidence = ""
 
 
 class HardwareMandate(BaseModel):
@@ -42,6 +46,8 @@ class HardwareMandate(BaseModel):
 
     product: Name
     vendor: Name
+    # The sentence(s) that state the mandate; empty when the deal's own evidence states it too.
+    evidence: Evidence = ""
 
 
 class DealRecord(BaseModel):
@@ -58,15 +64,9 @@ class DealRecord(BaseModel):
     spend_back: SpendBack | None = None
     hardware_mandate: HardwareMandate | None = None
     status: DealStatus = "announced"
-    evidence: str = ""
+    evidence: Evidence = ""
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     extractor: str = Field(default="spacy", exclude=True)
-
-    # Evidence keeps its line breaks but loses NUL and other control characters.
-    @field_validator("evidence")
-    @classmethod
-    def _clean_evidence(cls, value: str) -> str:
-        return clean_text(value)
 
     @property
     def deal_id(self) -> str:
