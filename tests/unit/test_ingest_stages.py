@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from extractors.registry import register_extractor
 from flows import stages
 from flows.dedupe import KnownDocument
 from flows.deploy import build_deployment, build_task_runner
-from flows.ingest import extract_task
+from flows.ingest import extract_task, ingest_flow
 from flows.progress import IngestProgress, listening
 from flows.sources import Schedule
 from ouroboros.core.errors import ConfigError, ExtractionError
@@ -136,3 +138,31 @@ def test_flow_stops_on_extractor_configuration_before_touching_documents(
         get_settings.cache_clear()
     # Nothing was started or written: the data folder was never created.
     assert not (tmp_path / "home").exists()
+
+
+def test_every_prefect_yaml_deployment_loads_its_flow_and_one_schedule_is_active() -> None:
+    from prefect.flows import load_flow_from_entrypoint
+
+    root = Path(__file__).resolve().parents[2]
+    deployments = yaml.safe_load((root / "prefect.yaml").read_text())["deployments"]
+    assert {d["name"] for d in deployments} == {"scheduled", "scheduled-dask"}
+    for deployment in deployments:
+        path, _, name = deployment["entrypoint"].partition(":")
+        flow = load_flow_from_entrypoint(f"{root / path}:{name}")
+        assert flow.name == ingest_flow.name, deployment["name"]
+        assert deployment["concurrency_limit"] == 1
+    active = [d["name"] for d in deployments for s in d["schedules"] if s["active"]]
+    assert active == ["scheduled"]  # two active schedules would make two writers race
+
+
+def test_dask_entrypoint_reads_the_cluster_address_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_dask import DaskTaskRunner
+
+    import flows.dask_entry
+
+    monkeypatch.setenv(flows.dask_entry.DASK_ADDRESS_VARIABLE, "tcp://10.0.0.7:8786")
+    runner = importlib.reload(flows.dask_entry).ingest_flow_on_dask.task_runner
+    assert isinstance(runner, DaskTaskRunner) and runner.address == "tcp://10.0.0.7:8786"
+    monkeypatch.delenv(flows.dask_entry.DASK_ADDRESS_VARIABLE)
+    runner = importlib.reload(flows.dask_entry).ingest_flow_on_dask.task_runner
+    assert isinstance(runner, DaskTaskRunner) and runner.address is None  # a local cluster on the worker
