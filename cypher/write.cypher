@@ -100,7 +100,9 @@ MATCH (recipient:Company {name: row.recipient})
 MATCH (e:Evidence {id: row.evidence_id})
 CREATE (investor)-[:PAYS]->(d:Deal {id: row.id, doc: row.doc, kind: row.kind, amount_usd: row.amount_usd,
         amount_text: row.amount_text, status: row.status, extractor: row.extractor, confidence: row.confidence,
-        caption: row.caption, fingerprint: row.fingerprint, first_seen: $now, updated_at: $now})-[:TO]->(recipient)
+        caption: row.caption, fingerprint: row.fingerprint, first_seen: $now, updated_at: $now,
+        fx_currency: row.fx_currency, fx_amount: row.fx_amount, fx_rate: row.fx_rate, fx_rate_date: row.fx_rate_date,
+        fx_basis: row.fx_basis})-[:TO]->(recipient)
 CREATE (d)-[:STATED_BY {extractor: row.extractor, confidence: row.confidence}]->(e)
 
 // name: upsert_deals
@@ -115,7 +117,9 @@ ON CREATE SET d.first_seen = $now, d.updated_at = $now
 SET d.updated_at = CASE WHEN d.fingerprint = row.fingerprint THEN d.updated_at ELSE $now END
 SET d.doc = row.doc, d.kind = row.kind, d.amount_usd = row.amount_usd, d.amount_text = row.amount_text,
     d.status = row.status, d.extractor = row.extractor, d.confidence = row.confidence,
-    d.caption = row.caption, d.fingerprint = row.fingerprint
+    d.caption = row.caption, d.fingerprint = row.fingerprint,
+    d.fx_currency = row.fx_currency, d.fx_amount = row.fx_amount, d.fx_rate = row.fx_rate,
+    d.fx_rate_date = row.fx_rate_date, d.fx_basis = row.fx_basis
 MERGE (investor)-[:PAYS]->(d)
 MERGE (d)-[:TO]->(recipient)
 MERGE (d)-[s:STATED_BY]->(e)

@@ -6,7 +6,8 @@ qualifier: "up to", "about", "more than") and ``amount_usd``. Rules:
 - "$100B", "US$1.3bn", "$5.83 billion", "100 billion dollars", "USD 2 billion": a USD figure.
 - "tens of billions of dollars", "billions", "multibillion-dollar": no figure, ``amount_usd`` None.
 - Other currencies ("€900 million", "£2bn", "900 million euros"): text kept, ``amount_usd`` None,
-  because a conversion would be our guess, not the document's statement.
+  because a conversion is not the document's statement (the flow adds one later, marked as such:
+  ``extractors.currency``).
 - Per-unit prices ("$23.28 per share") are marked ``per_unit`` and bare small figures without a
   scale word ("$135" price targets) are marked ``small``; deal assembly ignores both.
 """
@@ -73,7 +74,12 @@ class Money(BaseModel):
         return not (self.per_unit or self.small)
 
 
-def _to_number(num: str, scale: str | None) -> float:
+# What extractors.currency needs to read figures in other currencies the same way.
+NUMBER_PATTERN, SCALE_PATTERN = _NUM, _SCALE_RE
+
+
+def to_number(num: str, scale: str | None) -> float:
+    """A figure as written times its scale word ("1,200" and "bn" give 1.2e12)."""
     value = float(num.replace(",", ""))
     return value * _SCALES[scale.lower()] if scale else value
 
@@ -102,7 +108,7 @@ def find_money(text: str) -> list[Money]:
         small = False
         if kind in ("usd", "usd_words"):
             scale = m.group("scale")
-            amount = _to_number(m.group("num"), scale)
+            amount = to_number(m.group("num"), scale)
             small = scale is None and amount < 1e6
         elif kind in ("other", "other_words"):
             currency = "other"

@@ -16,6 +16,7 @@ from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from pydantic import BaseModel, ConfigDict
 
+from extractors.currency import convert_amounts
 from flows.dedupe import DedupeResult, Embedder, KnownDocument, deduplicate, source_url
 from flows.normalize import normalize_document
 from graph.queries import run_query, server_gone
@@ -168,7 +169,9 @@ def extract_document(extractor: str, document: SourceDocument) -> Extraction:
     except Exception as e:  # an extractor bug must not lose the document: it is recorded as failed
         raise ExtractionError(f"extractor {extractor!r} failed on {document.doc}: {e!r}") from e
     flag_lookalikes(records)
-    return Extraction(doc=document.doc, records=list(records))
+    # A file's modification day is no publication date: such a document converts at the latest rate.
+    published = document.published if document.date_basis != "file_modified" else None
+    return Extraction(doc=document.doc, records=convert_amounts(records, published))
 
 
 def flag_lookalikes(records: Sequence[DealRecord]) -> None:

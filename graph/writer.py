@@ -43,7 +43,7 @@ from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, ev
 from graph.queries import all_queries, run_query, server_gone
 from ouroboros.core.errors import GraphError, ServerError
 from ouroboros.core.formatting import format_usd, now_iso
-from ouroboros.core.records import DealRecord, SourceDocument
+from ouroboros.core.records import Conversion, DealRecord, SourceDocument
 
 Pair = tuple[str, str]
 # Sentences in, one vector each out (extractors.embeddings.embed_texts: all-MiniLM-L6-v2).
@@ -275,6 +275,7 @@ def deal_fingerprint(record: DealRecord) -> str:
         "spend_back": None if sb is None else {"payee": sb.payee, "what": sb.what, "amount_usd": sb.amount_usd},
         "hardware_mandate": None if hm is None else {"product": hm.product, "vendor": hm.vendor},
         "status": record.status, "confidence": record.confidence, "extractor": record.extractor,
+        "fx": None if record.fx is None else record.fx.model_dump(),
     }
     return json.dumps(content, sort_keys=True, ensure_ascii=False)
 
@@ -292,7 +293,14 @@ def deal_row(record: DealRecord, deal_id: str | None = None) -> dict[str, Any]:
         "status": record.status, "extractor": record.extractor, "confidence": record.confidence,
         "caption": deal_caption(record), "fingerprint": deal_fingerprint(record),
         "evidence_id": evidence_id(record.doc, record.evidence),
+        **fx_properties(record),
     }
+
+
+def fx_properties(record: DealRecord) -> dict[str, Any]:
+    """How a deal's USD figure came from another currency (all None for amounts stated in USD)."""
+    fx = record.fx.model_dump() if record.fx is not None else dict.fromkeys(Conversion.model_fields)
+    return {f"fx_{key}": value for key, value in fx.items()}
 
 
 def record_pairs(record: DealRecord) -> list[Pair]:

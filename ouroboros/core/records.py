@@ -50,6 +50,19 @@ class HardwareMandate(BaseModel):
     evidence: Evidence = ""
 
 
+class Conversion(BaseModel):
+    """How a deal's USD figure was worked out from an amount stated in another currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str  # ISO 4217 code of the amount as written
+    amount: float  # the figure in that currency
+    rate: float  # USD per unit of ``currency``
+    rate_date: str  # the ECB reference day used (ISO)
+    # document_date: the rate of the document's publication day; latest_rate: it had no date.
+    basis: Literal["document_date", "latest_rate"]
+
+
 class DealRecord(BaseModel):
     """One capital flow ``investor -> recipient`` that a document states."""
 
@@ -65,6 +78,8 @@ class DealRecord(BaseModel):
     hardware_mandate: HardwareMandate | None = None
     status: DealStatus = "announced"
     evidence: Evidence = ""
+    # Set by the pipeline when amount_usd was converted from another currency (never by an extractor).
+    fx: Conversion | None = None
     confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     extractor: str = Field(default="spacy", exclude=True)
 

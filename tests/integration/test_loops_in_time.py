@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from neo4j import Driver
 from typer.testing import CliRunner
 
+from extractors.currency import convert_amounts
 from graph.loops import find_loops
 from graph.writer import load_records
 from ouroboros.cli import app
 from ouroboros.core.records import DateBasis, DealKind, DealRecord, SourceDocument
+from tests.queries import run_test_query
 
 
 def deal(doc: str, investor: str, recipient: str, kind: DealKind = "investment") -> DealRecord:
@@ -74,3 +77,20 @@ def test_since_and_window_return_exactly_the_expected_loops(clean_graph: Driver)
     (printed,) = json.loads(result.stdout)
     assert printed["orgs"] == ["Cedar", "Dune", "Elm"] and printed["first_announced"] == "2025-09-01"
     assert [e["announced"] for e in printed["edges"]] == ["2025-02-13", "2025-05-01", "2025-09-01"]
+
+
+def test_a_euro_leg_is_stored_in_usd_with_its_rate_and_counts_in_the_loop(clean_graph: Driver) -> None:
+    euro = DealRecord(doc="e1", kind="investment", investor="Orrin", recipient="Tamsin", amount_text="€5 billion",
+                      evidence="Orrin will invest €5 billion in Tamsin.")
+    back = deal("e2", "Tamsin", "Orrin", "purchase")
+    records = convert_amounts([euro], "2025-10-01") + [back]
+    load_records(clean_graph, records, [document("e1", "2025-10-01"), document("e2", "2025-10-02")])
+    with clean_graph.session() as session:
+        nodes = run_test_query(session, "inspect_nodes").data()
+    (node,) = [row["props"] for row in nodes if row["label"] == "Deal" and row["props"]["doc"] == "e1"]
+    assert node["amount_text"] == "€5 billion" and node["amount_usd"] == pytest.approx(5e9 * 1.1724)
+    assert (node["fx_currency"], node["fx_rate"], node["fx_rate_date"], node["fx_basis"]) == (
+        "EUR", pytest.approx(1.1724), "2025-10-01", "document_date")
+    (loop,) = find_loops(clean_graph, today=date(2025, 12, 1))
+    assert loop.score_parts["money_usd"] == pytest.approx(1e9)  # the weakest leg: both legs have a figure
+    assert sorted(e.amount_usd or 0 for e in loop.edges) == [1e9, pytest.approx(5e9 * 1.1724)]
