@@ -22,13 +22,16 @@ RETURN [n IN ns[0 .. size(ns) - 1] | n.name] AS orgs,
 ORDER BY size(orgs), orgs
 
 // name: deal_evidence
-// The sentences behind the given deals, with where and when their documents were published.
+// The sentences behind the given deals, with where and when their documents were published,
+// and for an amount stated in another currency the rate that gave its USD figure.
 // params: deal_ids
 UNWIND $deal_ids AS id
 MATCH (d:Deal {id: id})-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (e)-[:IN_DOCUMENT]->(doc:Document)
 RETURN d.id AS deal_id, d.doc AS doc, e.text AS text, doc.title AS title, doc.url AS url,
-       doc.outlet AS outlet, doc.published AS published, doc.date_basis AS date_basis
+       doc.outlet AS outlet, doc.published AS published, doc.date_basis AS date_basis,
+       CASE WHEN d.fx_rate IS NULL THEN null ELSE d.amount_text END AS amount_text,
+       d.fx_currency AS fx_currency, d.fx_rate AS fx_rate, d.fx_rate_date AS fx_rate_date, d.fx_basis AS fx_basis
 
 // name: company_exists
 // params: name

@@ -94,3 +94,5 @@ def test_a_euro_leg_is_stored_in_usd_with_its_rate_and_counts_in_the_loop(clean_
     (loop,) = find_loops(clean_graph, today=date(2025, 12, 1))
     assert loop.score_parts["money_usd"] == pytest.approx(1e9)  # the weakest leg: both legs have a figure
     assert sorted(e.amount_usd or 0 for e in loop.edges) == [1e9, pytest.approx(5e9 * 1.1724)]
+    (cited,) = next(e for e in loop.edges if e.source == "Orrin").evidence
+    assert (cited["amount_text"], cited["fx_currency"], cited["fx_rate_date"]) == ("€5 billion", "EUR", "2025-10-01")
