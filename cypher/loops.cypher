@@ -22,13 +22,22 @@ RETURN [n IN ns[0 .. size(ns) - 1] | n.name] AS orgs,
 ORDER BY size(orgs), orgs
 
 // name: deal_evidence
-// The sentences behind the given deals, with where and when their documents were published,
-// and for an amount stated in another currency the rate that gave its USD figure.
-// params: deal_ids
-UNWIND $deal_ids AS id
-MATCH (d:Deal {id: id})-[:STATED_BY]->(e:Evidence)
+// The sentence behind each leg (a deal seen on one FLOW), with where and when its document was
+// published, and for an amount stated in another currency the rate that gave its USD figure.
+// A deal's own leg cites the deal's sentence; its spend-back or mandate leg cites the sentence
+// of that leg (kept on SPEND_BACK / MANDATES), never the investment's when it was stated apart.
+// params: legs
+UNWIND $legs AS leg
+MATCH (d:Deal {id: leg.deal_id})-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (e)-[:IN_DOCUMENT]->(doc:Document)
-RETURN d.id AS deal_id, d.doc AS doc, e.text AS text, doc.title AS title, doc.url AS url,
+OPTIONAL MATCH (payer:Company {name: leg.from})-[:PAYS]->(d)
+OPTIONAL MATCH (d)-[s:SPEND_BACK]->(:Company {name: leg.to})
+OPTIONAL MATCH (d)-[m:MANDATES]->(:Product)-[:MADE_BY]->(:Company {name: leg.to})
+WITH leg, d, e, doc, payer IS NOT NULL AND EXISTS { (d)-[:TO]->(:Company {name: leg.to}) } AS own_leg,
+     head(collect(s.evidence)) AS spend_back_text, head(collect(m.evidence)) AS mandate_text
+RETURN d.id AS deal_id, leg.from AS from, leg.to AS to, d.doc AS doc,
+       CASE WHEN own_leg THEN e.text ELSE coalesce(spend_back_text, mandate_text, e.text) END AS text,
+       doc.title AS title, doc.url AS url,
        doc.outlet AS outlet, doc.published AS published, doc.date_basis AS date_basis,
        CASE WHEN d.fx_rate IS NULL THEN null ELSE d.amount_text END AS amount_text,
        d.fx_currency AS fx_currency, d.fx_rate AS fx_rate, d.fx_rate_date AS fx_rate_date, d.fx_basis AS fx_basis

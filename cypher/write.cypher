@@ -127,12 +127,13 @@ SET s.extractor = row.extractor, s.confidence = row.confidence
 RETURN d.id AS id, d.first_seen AS first_seen
 
 // name: upsert_spend_backs
+// The recipient's spend at the payee, with the sentence that states that leg (`evidence`).
 // params: rows
 UNWIND $rows AS row
 MATCH (d:Deal {id: row.deal_id})
 MATCH (payee:Company {name: row.payee})
 MERGE (d)-[s:SPEND_BACK]->(payee)
-SET s.what = row.what, s.amount_usd = row.amount_usd
+SET s.what = row.what, s.amount_usd = row.amount_usd, s.evidence = row.evidence
 
 // name: upsert_mandates
 // params: rows
@@ -141,7 +142,8 @@ MATCH (d:Deal {id: row.deal_id})
 MATCH (vendor:Company {name: row.vendor})
 MERGE (p:Product {name: row.product, vendor: row.vendor})
 MERGE (p)-[:MADE_BY]->(vendor)
-MERGE (d)-[:MANDATES]->(p)
+MERGE (d)-[m:MANDATES]->(p)
+SET m.evidence = row.evidence
 
 // name: existing_flows
 // The pairs that have a FLOW now.

@@ -203,10 +203,10 @@ def find_loops(
             rows = run_query(
                 session, "find_loops", min_length=min_length, max_length=max_length, company=company
             ).data()
-            deal_ids = sorted({d for row in rows for edge in row["edges"] for d in edge["deal_ids"]})
-            evidence: dict[str, list[dict[str, str]]] = {}
-            for row in run_query(session, "deal_evidence", deal_ids=deal_ids):
-                evidence.setdefault(row["deal_id"], []).append(dict(row))
+            legs = sorted({(d, edge["from"], edge["to"]) for row in rows for edge in row["edges"] for d in edge["deal_ids"]})
+            evidence: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+            for row in run_query(session, "deal_evidence", legs=[{"deal_id": d, "from": a, "to": b} for d, a, b in legs]):
+                evidence.setdefault((row["deal_id"], row["from"], row["to"]), []).append(dict(row))
     except (ServiceUnavailable, SessionExpired) as e:
         raise server_gone(e) from e
     except Neo4jError as e:
@@ -216,14 +216,14 @@ def find_loops(
     return sorted(loops, key=lambda loop: (-loop.score, len(loop.orgs), loop.orgs))
 
 
-def _build_loop(row: dict[str, Any], evidence: dict[str, list[dict[str, str]]], today: date) -> Loop:
+def _build_loop(row: dict[str, Any], evidence: dict[tuple[str, str, str], list[dict[str, str]]], today: date) -> Loop:
     edges = []
     for e in row["edges"]:
         seen: list[dict[str, str]] = []
         for deal in e["deal_ids"]:
-            for item in evidence.get(deal, []):
+            for item in evidence.get((deal, e["from"], e["to"]), []):
                 # What is known of the citation: unknown title, URL or date are left out, not null.
-                cited = {k: v for k, v in item.items() if k != "deal_id" and v is not None}
+                cited = {k: v for k, v in item.items() if k not in ("deal_id", "from", "to") and v is not None}
                 if cited not in seen:
                     seen.append(cited)
         edges.append(LoopEdge(

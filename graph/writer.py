@@ -272,8 +272,9 @@ def deal_fingerprint(record: DealRecord) -> str:
     sb, hm = record.spend_back, record.hardware_mandate
     content = {
         "amount_usd": record.amount_usd, "amount_text": record.amount_text,
-        "spend_back": None if sb is None else {"payee": sb.payee, "what": sb.what, "amount_usd": sb.amount_usd},
-        "hardware_mandate": None if hm is None else {"product": hm.product, "vendor": hm.vendor},
+        "spend_back": None if sb is None else {"payee": sb.payee, "what": sb.what, "amount_usd": sb.amount_usd,
+                                               "evidence": sb.evidence},
+        "hardware_mandate": None if hm is None else {"product": hm.product, "vendor": hm.vendor, "evidence": hm.evidence},
         "status": record.status, "confidence": record.confidence, "extractor": record.extractor,
         "fx": None if record.fx is None else record.fx.model_dump(),
     }
@@ -499,14 +500,17 @@ def _write_batch(
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
     first_seen = _write_deals(tx, records, ids, now)
+    # Each leg keeps the sentence that states it: its own when the document states it apart.
     spend_backs = [
-        {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd}
+        {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd,
+         "evidence": r.spend_back.evidence or r.evidence}
         for r, i in zip(records, ids, strict=True) if r.spend_back is not None and r.spend_back.payee != r.recipient
     ]
     if spend_backs:
         run_query(tx, "upsert_spend_backs", rows=spend_backs)
     mandates = [
-        {"deal_id": i, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor}
+        {"deal_id": i, "product": r.hardware_mandate.product, "vendor": r.hardware_mandate.vendor,
+         "evidence": r.hardware_mandate.evidence or r.evidence}
         for r, i in zip(records, ids, strict=True) if r.hardware_mandate is not None
     ]
     if mandates:

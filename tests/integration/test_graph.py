@@ -243,7 +243,7 @@ def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
 
     for record in [
         deal("f.txt", "Acme", "Birch", amount=1e9, evidence="x", confidence=0.3,
-             spend_back=SpendBack(payee="Cedar", what="cloud", amount_usd=5e8),
+             spend_back=SpendBack(payee="Cedar", what="cloud", amount_usd=5e8, evidence="y"),
              hardware_mandate=HardwareMandate(product="Chip", vendor="Dune")),
         deal("f.txt", "Acme", "Birch", kind="loan", status="in_talks"),
     ]:

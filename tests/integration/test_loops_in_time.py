@@ -13,7 +13,7 @@ from extractors.currency import convert_amounts
 from graph.loops import find_loops
 from graph.writer import load_records
 from ouroboros.cli import app
-from ouroboros.core.records import DateBasis, DealKind, DealRecord, SourceDocument
+from ouroboros.core.records import DateBasis, DealKind, DealRecord, HardwareMandate, SourceDocument, SpendBack
 from tests.queries import run_test_query
 
 
@@ -96,3 +96,24 @@ def test_a_euro_leg_is_stored_in_usd_with_its_rate_and_counts_in_the_loop(clean_
     assert sorted(e.amount_usd or 0 for e in loop.edges) == [1e9, pytest.approx(5e9 * 1.1724)]
     (cited,) = next(e for e in loop.edges if e.source == "Orrin").evidence
     assert (cited["amount_text"], cited["fx_currency"], cited["fx_rate_date"]) == ("€5 billion", "EUR", "2025-10-01")
+
+
+def test_each_leg_cites_its_own_sentence_never_the_investments(clean_graph: Driver) -> None:
+    invest = "Orrin will invest $2 billion in Tamsin."
+    spend = "Tamsin will use the money to rent clusters from Vask."
+    mandate = "The deal requires Tamsin to train on Korvel chips from Pell."
+    records = [
+        DealRecord(doc="l1", kind="investment", investor="Orrin", recipient="Tamsin", amount_usd=2e9,
+                   amount_text="$2 billion", evidence=invest,
+                   spend_back=SpendBack(payee="Vask", what="clusters", evidence=spend),
+                   hardware_mandate=HardwareMandate(product="Korvel", vendor="Pell", evidence=mandate)),
+        deal("l2", "Vask", "Orrin", "purchase"), deal("l3", "Pell", "Orrin", "purchase"),
+    ]
+    load_records(clean_graph, records, [document("l1", "2025-10-01"), document("l2", "2025-10-02"),
+                                        document("l3", "2025-10-03")])
+    cited = {(e.source, e.target): [item["text"] for item in e.evidence]
+             for loop in find_loops(clean_graph, today=date(2025, 12, 1)) for e in loop.edges}
+    assert cited[("Orrin", "Tamsin")] == [invest]
+    assert cited[("Tamsin", "Vask")] == [spend]
+    assert cited[("Tamsin", "Pell")] == [mandate]
+    assert cited[("Vask", "Orrin")] == ["Vask and Orrin agreed a $1 billion deal."]
