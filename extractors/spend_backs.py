@@ -138,6 +138,7 @@ def attach_spend_backs(candidates: list[Candidate]) -> None:
         deal = max(deals, key=lambda d: (d.sent_index, d.trigger))
         if deal.spend_back is None and purchase.recipient is not None:
             deal.spend_back = (purchase.recipient, purchase.what)
+            deal.spend_back_evidence = purchase.evidence
         purchase.investor = None  # consumed
 
 
@@ -154,4 +155,6 @@ def linked_purchases(kept: list[Candidate], sents: list[Span]) -> None:
                  and purchase.sent_index - 2 <= k.sent_index <= purchase.sent_index and k.trigger < purchase.trigger
                  and k.recipient == purchase.investor and k.investor == purchase.recipient]
         if deals and purchase.recipient is not None:
-            max(deals, key=lambda k: k.trigger).spend_back = (purchase.recipient, purchase.what)
+            deal = max(deals, key=lambda k: k.trigger)
+            deal.spend_back = (purchase.recipient, purchase.what)
+            deal.spend_back_evidence = purchase.evidence
