@@ -8,7 +8,6 @@ from extractors.money import Money
 
 
 @dataclass
-@dataclass
 class Candidate:
     """A deal found in one sentence, with document-level party names."""
 
@@ -27,6 +26,10 @@ class Candidate:
     what: str | None = None
     spend_back: tuple[str, str | None] | None = None  # (payee, what)
     mandate: tuple[str, str] | None = None  # (product, vendor)
+    # The sentence that states each leg (issue 11: every leg cites its own sentence). Set with the leg,
+    # carried with it through merging; the record leaves it empty when it is the deal's own evidence.
+    spend_back_evidence: str = ""
+    mandate_evidence: str = ""
     direct: bool = True  # both parties named rather than referred to
     merged: bool = False
     implicit: bool = False  # the recipient is the raiser of a round stated nearby ("Helix will put in $600 million")

@@ -93,6 +93,8 @@ class LLMSpendBack(BaseModel):
     payee: str | None = Field(default=None, description="The company the money is spent at.")
     what: str | None = Field(default=None, description="What is bought.")
     amount_usd: float | None = Field(default=None, description="How much, in US dollars, or null.")
+    evidence: str | None = Field(default=None, description="The sentence that states the spend-back, copied "
+                                 "from the passage, when it is not the deal's own sentence; else null.")
 
 
 class LLMHardwareMandate(BaseModel):
@@ -100,6 +102,8 @@ class LLMHardwareMandate(BaseModel):
 
     product: str | None = Field(default=None, description="The named hardware (e.g. Trainium).")
     vendor: str | None = Field(default=None, description="The company that makes it.")
+    evidence: str | None = Field(default=None, description="The sentence that states the requirement, copied "
+                                 "from the passage, when it is not the deal's own sentence; else null.")
 
 
 class LLMDeal(BaseModel):

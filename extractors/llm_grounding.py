@@ -13,7 +13,11 @@ Checks, in order, each with the reason counted when it fails:
   ``amount_text`` is not supported by anything.
 
 Parts that fail but do not make the deal false are removed rather than the deal dropped: a
-spend-back whose payee is not named, a hardware mandate whose product is not named. The amount in
+spend-back whose payee is not named, a hardware mandate whose product is not named.
+
+Each leg cites its own sentence (issue 11): the sentence the model gave for the leg when it occurs in
+the passage, else the one sentence of a several-sentence deal evidence that names the payee or the
+product; empty when the deal's evidence is that sentence. The amount in
 dollars is re-read from ``amount_text`` with the shared money parser, so the model cannot inflate it.
 """
 
@@ -38,6 +42,8 @@ _INSTRUCTION = re.compile(
 )
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-"})
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
+# Sentence ends inside an evidence span (the model often copies two or three sentences).
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’]?\s+(?=[\"“‘(]?[A-Z0-9$])")
 
 
 @dataclass
@@ -175,8 +181,9 @@ class Grounder:
             recipient=recipient,
             amount_usd=amount_usd,
             amount_text=amount_text,
-            spend_back=self._spend_back(deal.get("spend_back"), window, stats),
-            hardware_mandate=self._mandate(deal.get("hardware_mandate"), window, (investor, recipient), stats),
+            spend_back=self._spend_back(deal.get("spend_back"), window, evidence, stats),
+            hardware_mandate=self._mandate(deal.get("hardware_mandate"), window, evidence, (investor, recipient),
+                                           stats),
             status=deal.get("status") or "announced",
             evidence=evidence,
             confidence=self.confidence,
@@ -199,16 +206,33 @@ class Grounder:
             return "amount_not_in_text"
         return None
 
-    def _spend_back(self, value: dict | None, window: Window, stats: GroundingStats) -> SpendBack | None:
+    def _spend_back(self, value: dict | None, window: Window, deal_evidence: str,
+                    stats: GroundingStats) -> SpendBack | None:
         if not value:
             return None
         if not self._named(value["payee"], window):
             stats.trimmed["spend_back_payee_not_in_text"] += 1
             return None
-        return SpendBack(payee=self.canonical(value["payee"]), what=value.get("what"), amount_usd=None)
+        own = self._leg_evidence(value, name_forms(value["payee"], self.aliases), window, deal_evidence, stats)
+        return SpendBack(payee=self.canonical(value["payee"]), what=value.get("what"), amount_usd=None, evidence=own)
+
+    def _leg_evidence(self, value: dict, forms: set[str], window: Window, deal_evidence: str,
+                      stats: GroundingStats) -> str:
+        """The sentence that states a leg, or "" when it is the deal's own evidence (see the module doc)."""
+        said = value.get("evidence")
+        if said:
+            span = find_evidence(said, window.evidence_text)
+            if span is not None:
+                return "" if normalize(span) == normalize(deal_evidence) else span
+            stats.trimmed["leg_evidence_not_in_passage"] += 1
+        sentences = [s for s in _SENTENCE_END.split(deal_evidence.strip()) if s.strip()]
+        if len(sentences) < 2:
+            return ""
+        naming = [s for s in sentences if mentions(s, forms)]
+        return naming[-1].strip() if naming else ""
 
     def _mandate(
-        self, value: dict | None, window: Window, parties: tuple[str, str], stats: GroundingStats
+        self, value: dict | None, window: Window, deal_evidence: str, parties: tuple[str, str], stats: GroundingStats
     ) -> HardwareMandate | None:
         if not value:
             return None
@@ -221,4 +245,5 @@ class Grounder:
         if vendor not in parties and not self._named(value["vendor"], window):
             stats.trimmed["mandate_vendor_not_in_text"] += 1
             return None
-        return HardwareMandate(product=value["product"], vendor=vendor)
+        own = self._leg_evidence(value, {value["product"]}, window, deal_evidence, stats)
+        return HardwareMandate(product=value["product"], vendor=vendor, evidence=own)

@@ -84,6 +84,7 @@ def attach_mandates(ctx: DocContext, candidates: list[Candidate],
                   else min(after, key=lambda c: c.sent_index) if after else None)
         if target is not None:
             target.mandate = (product, vendor)
+            target.mandate_evidence = sents[index].text.strip()
 
 
 def _may_carry(ctx: DocContext, c: Candidate, vendor: str, user: str | None) -> bool:

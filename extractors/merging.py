@@ -27,7 +27,7 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
         same_amount = other is not None and (candidate.money is None or (
             other.money is not None and other.money.amount_usd == candidate.money.amount_usd))
         if other is not None and same_amount:
-            other.mandate = other.mandate or candidate.mandate
+            take_mandate(other, candidate)
             continue  # "the agreement" restates a deal already found between the pair
         # A warrant, loan, backstop or stake sale between the pair is not what a priced agreement means.
         twin = next((k for k in kept if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
@@ -40,7 +40,7 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
         if twin is not None:
             if twin.money is None and candidate.money is not None and twin.kind == "purchase":
                 twin.money, twin.amount_text = candidate.money, candidate.amount_text
-            twin.mandate = twin.mandate or candidate.mandate
+            take_mandate(twin, candidate)
             continue
         same = next((k for k in kept if k.generic and {k.investor, k.recipient} == pair), None)
         if same is not None:
@@ -59,10 +59,17 @@ def absorb(into: Candidate, other: Candidate) -> None:
         into.money, into.amount_text = other.money, other.amount_text
     if into.amount_text is None and other.amount_text is not None:
         into.amount_text = other.amount_text
-    into.spend_back = into.spend_back or other.spend_back
-    into.mandate = into.mandate or other.mandate
+    if into.spend_back is None and other.spend_back is not None:
+        into.spend_back, into.spend_back_evidence = other.spend_back, other.spend_back_evidence
+    take_mandate(into, other)
     rank = ["announced", "completed", "reported", "in_talks", "ended", "denied"]
     if rank.index(other.status) > rank.index(into.status) and other.status != "completed":
         into.status = other.status
     into.direct = into.direct or other.direct
     into.merged = True
+
+
+def take_mandate(into: Candidate, other: Candidate) -> None:
+    """``other``'s mandate for ``into`` when it has none, with the sentence that states it."""
+    if into.mandate is None and other.mandate is not None:
+        into.mandate, into.mandate_evidence = other.mandate, other.mandate_evidence

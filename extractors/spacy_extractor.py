@@ -87,13 +87,15 @@ class SpacyExtractor:
         if c.spend_back is not None:
             payee = self.resolver.canonical(c.spend_back[0])
             if payee != recipient:
-                spend_back = SpendBack(payee=payee, what=c.spend_back[1])
+                spend_back = SpendBack(payee=payee, what=c.spend_back[1],
+                                       evidence=_own_sentence(c.spend_back_evidence, c.evidence))
         mandate = None
         if c.mandate is not None:
             product, vendor = c.mandate
             known = shared_product_resolver().resolve_product(product)
             product = known[0] if known else product
-            mandate = HardwareMandate(product=product, vendor=self.resolver.canonical(vendor))
+            mandate = HardwareMandate(product=product, vendor=self.resolver.canonical(vendor),
+                                      evidence=_own_sentence(c.mandate_evidence, c.evidence))
         confidence = 0.55 + 0.15 * (c.money is not None) + 0.15 * c.direct - 0.2 * c.generic + 0.1 * c.merged
         return DealRecord(
             doc=doc,
@@ -109,3 +111,8 @@ class SpacyExtractor:
             confidence=round(max(0.05, min(0.95, confidence)), 2),
             extractor=self.name,
         )
+
+
+def _own_sentence(leg_evidence: str, deal_evidence: str) -> str:
+    """A leg's evidence as the record holds it: empty when the deal's own sentence states the leg."""
+    return "" if not leg_evidence or leg_evidence == deal_evidence else leg_evidence

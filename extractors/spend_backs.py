@@ -11,7 +11,7 @@ import re
 
 from spacy.language import Language
 from spacy.matcher import DependencyMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from extractors.candidate import Candidate
 from extractors.grammar import mentions_funds, subject_of
@@ -21,6 +21,15 @@ from extractors.vocabulary import FUNDS_REFERENCES, MONEY_WORDS
 # Phrases that tie a sentence to the deal just stated ("As part of the deal, X will buy ...").
 LINKED_RE = re.compile(r"\b(?:as part of|under (?:the|that|this) (?:deal|agreement|terms|arrangement|pact)|in return|"
                        r"in exchange|as a condition|in turn)\b", re.I)
+
+
+# A deal's own money named by the deal noun ("much of the investment", "a portion of the funding"):
+# spending it or its flowing back is a spend-back, as with "the money".
+DEAL_MONEY_WORDS = MONEY_WORDS | {"investment", "funding", "financing"}
+
+
+def _names_deal_money(token: Token) -> bool:
+    return any(t.lower_ in DEAL_MONEY_WORDS for t in token.subtree)
 
 
 class SpendBackFinder:
@@ -38,7 +47,7 @@ class SpendBackFinder:
              "RIGHT_ATTRS": {"DEP": {"IN": ["xcomp", "advcl", "conj"]}}},
         ]])
         # "spent a big share of that money at X", "spend part of that new money on X", "spend the funds on X"
-        money_words = sorted(MONEY_WORDS)
+        money_words = sorted(DEAL_MONEY_WORDS)
         self.funds_matcher.add("SPEND_FUNDS", [
             [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
              {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "funds",
@@ -100,7 +109,7 @@ class SpendBackFinder:
             if not any(c.lower_ == "back" for c in children):
                 continue
             subject = subject_of(token)
-            if subject is None or not mentions_funds(subject):
+            if subject is None or not _names_deal_money(subject):
                 continue
             payee = None
             back = [c for c in children if c.lower_ == "back"]
@@ -138,6 +147,7 @@ def attach_spend_backs(candidates: list[Candidate]) -> None:
         deal = max(deals, key=lambda d: (d.sent_index, d.trigger))
         if deal.spend_back is None and purchase.recipient is not None:
             deal.spend_back = (purchase.recipient, purchase.what)
+            deal.spend_back_evidence = purchase.evidence
         purchase.investor = None  # consumed
 
 
@@ -154,4 +164,6 @@ def linked_purchases(kept: list[Candidate], sents: list[Span]) -> None:
                  and purchase.sent_index - 2 <= k.sent_index <= purchase.sent_index and k.trigger < purchase.trigger
                  and k.recipient == purchase.investor and k.investor == purchase.recipient]
         if deals and purchase.recipient is not None:
-            max(deals, key=lambda k: k.trigger).spend_back = (purchase.recipient, purchase.what)
+            deal = max(deals, key=lambda k: k.trigger)
+            deal.spend_back = (purchase.recipient, purchase.what)
+            deal.spend_back_evidence = purchase.evidence
