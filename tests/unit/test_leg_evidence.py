@@ -52,7 +52,8 @@ def test_linked_purchase_spend_back_cites_the_purchase_sentence(extractor: Spacy
 
 
 def test_spend_back_in_the_deal_sentence_leaves_evidence_empty(extractor: SpacyExtractor) -> None:
-    text = "Orrin Semiconductor will invest $10 billion in Tamsin Labs, which will use the money to buy Orrin Semiconductor's chips."
+    text = ("Orrin Semiconductor will invest $10 billion in Tamsin Labs, "
+            "which will use the money to buy Orrin Semiconductor's chips.")
     record = only_investment(extractor.extract(text, "d"))
     assert record.spend_back is not None and record.spend_back.payee == "Orrin Semiconductor"
     assert record.spend_back.evidence == ""
@@ -69,7 +70,8 @@ def test_mandate_in_its_own_sentence_cites_that_sentence(extractor: SpacyExtract
 
 
 def test_mandate_in_the_deal_sentence_leaves_evidence_empty(extractor: SpacyExtractor) -> None:
-    text = "Vask Cloud will invest $3 billion in Tamsin Labs, which must train its models on Vask Cloud's Kestrel K2 accelerators."
+    text = ("Vask Cloud will invest $3 billion in Tamsin Labs, "
+            "which must train its models on Vask Cloud's Kestrel K2 accelerators.")
     record = only_investment(extractor.extract(text, "d"))
     assert record.hardware_mandate is not None and record.hardware_mandate.evidence == ""
 
