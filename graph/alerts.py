@@ -287,6 +287,22 @@ def report_context(driver: Driver, loops: Sequence[Loop]) -> ReportContext:
     return ReportContext(shares, documents)
 
 
+def _md_citation(item: dict[str, Any]) -> str:
+    """One leg's sentence and where it was published: "sentence" ([title](url), outlet, date)."""
+    title = _md_cell(item.get("title") or item["doc"]).replace("[", "\\[").replace("]", "\\]")
+    url = str(item.get("url") or "")
+    source = f"[{title}]({url.replace(' ', '%20').replace(')', '%29')})" if url.startswith(("http://", "https://")) else title
+    where = ", ".join([source, *(_md_cell(item[k]) for k in ("outlet", "published") if item.get(k))])
+    return f"“{_md_cell(item.get('text') or '') or '(no sentence)'}” ({where})"
+
+
+def _md_conversions(evidence: Sequence[dict[str, Any]]) -> str:
+    """How a leg's USD figure came from another currency: " (€5 billion at 1.1724 USD/EUR, ECB 2025-10-01)"."""
+    notes = sorted({f"{e['amount_text']} at {e['fx_rate']} USD/{e['fx_currency']}, ECB {e['fx_rate_date']}"
+                    for e in evidence if e.get("fx_rate")})
+    return f" ({'; '.join(_md_cell(n) for n in notes)})" if notes else ""
+
+
 def render_markdown(
     alerts: Sequence[Alert], created_at: str, pictures: dict[str, str], context: ReportContext | None = None
 ) -> str:
@@ -319,12 +335,12 @@ def render_markdown(
                   f"- loop id: `{loop.id}`, delivery id: `{alert.delivery_id}`", ""]
         if loop.id in pictures:
             lines += [f"![{_md_cell(loop.chain)}]({pictures[loop.id]})", ""]
-        lines += ["| from | to | kind | amount | status | evidence |", "|---|---|---|---|---|---|"]
+        lines += ["| from | to | kind | amount | status | announced | evidence |", "|---|---|---|---|---|---|---|"]
         for edge in loop.edges:
-            evidence = "<br>".join(f"{_md_cell(e['doc'])}: {_md_cell(e['text']) or '(no sentence)'}"
-                                   for e in edge.evidence)
+            evidence = "<br>".join(_md_citation(e) for e in edge.evidence)
             lines.append(f"| {_md_cell(edge.source)} | {_md_cell(edge.target)} | {edge.kind} | "
-                         f"{format_usd(edge.amount_usd)} | {', '.join(edge.statuses)} | {evidence} |")
+                         f"{format_usd(edge.amount_usd)}{_md_conversions(edge.evidence)} | {', '.join(edge.statuses)} | "
+                         f"{edge.announced or '?'} | {evidence} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -99,7 +100,19 @@ def test_markdown_report_escapes_table_cells() -> None:
     report = render_markdown([alert(make_loop(names=("A|B", "C")))], "now", {"L1": "p/L1.svg"})
     assert "## 1. A\\|B -> C -> A\\|B" in report
     assert "![A\\|B -> C -> A\\|B](p/L1.svg)" in report
-    assert "| A\\|B | C | investment | $100B | announced | d01.txt: A\\|B will invest in C. |" in report
+    assert "| A\\|B | C | investment | $100B | announced | ? | “A\\|B will invest in C.” (d01.txt) |" in report
+
+
+def test_markdown_cites_each_leg_with_a_title_link_outlet_date_and_rate() -> None:
+    cited = {"doc": "d07.txt", "text": "Orrin will invest €5 billion in Tamsin.", "title": "Orrin [bets] big",
+             "url": "https://news.example/orrin (1)", "outlet": "Example News", "published": "2025-10-01",
+             "amount_text": "€5 billion", "fx_currency": "EUR", "fx_rate": 1.1724, "fx_rate_date": "2025-10-01"}
+    loop = make_loop()
+    edges = [replace(loop.edges[0], evidence=(cited,)), *loop.edges[1:]]
+    report = render_markdown([alert(replace(loop, edges=tuple(edges)))], "now", {})
+    assert ("| $100B (€5 billion at 1.1724 USD/EUR, ECB 2025-10-01) | announced | 2025-10-01 | "
+            "“Orrin will invest €5 billion in Tamsin.” ([Orrin \\[bets\\] big](https://news.example/orrin%20(1%29), "
+            "Example News, 2025-10-01) |") in report
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz dot is not installed")
