@@ -322,12 +322,14 @@ def render_markdown(
         lines.append(
             f"| {number} | [{_md_cell(loop.chain)}](#loop-{number}) | {format_usd(loop.score_parts.get('money_usd'))}"
             f"{' (in talks)' if loop.tentative else ''} | {_md_cell(context.share_text(loop))} | "
-            f"{context.first_announced(loop) or '?'} | {(loop.first_seen or '?')[:10]} | {len(context.docs(loop))} | "
+            f"{loop.first_announced or '?'} | {(loop.first_seen or '?')[:10]} | {len(context.docs(loop))} | "
             f"{alert.reason} |")
     lines.append("")
     for number, alert in enumerate(alerts, start=1):
         loop = alert.loop
         money = format_usd(loop.score_parts.get("money_usd"))
+        if loop.unpriced_legs:
+            money += f" (no figure for {', '.join(loop.unpriced_legs)})"
         lines += [f'<a id="loop-{number}"></a>', "", f"## {number}. {_md_cell(loop.chain)}", "",
                   f"- why: {alert.reason}", f"- score: {loop.score}", f"- money around the loop: {money}",
                   f"- round-trip share: {_md_cell(context.share_text(loop))}",

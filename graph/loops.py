@@ -97,11 +97,17 @@ class Loop:
         """The legs no dated document states (``A -> B``)."""
         return [f"{e.source} -> {e.target}" for e in self.edges if e.announced is None]
 
+    @property
+    def unpriced_legs(self) -> list[str]:
+        """The legs no document gives a figure for (``A -> B``): why money around the loop is unknown."""
+        return [f"{e.source} -> {e.target}" for e in self.edges if e.amount_usd is None]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape ``ouroboros loops --format json`` prints."""
         return {
             "id": self.id, "orgs": list(self.orgs), "edges": [e.to_dict() for e in self.edges],
             "score": self.score, "first_announced": self.first_announced, "undated_legs": self.undated_legs,
+            "unpriced_legs": self.unpriced_legs,
             "first_seen": self.first_seen, "tentative": self.tentative, "score_parts": dict(self.score_parts),
         }
 

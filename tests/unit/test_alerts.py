@@ -163,3 +163,12 @@ def test_digest_lists_every_loop_with_shares_and_links() -> None:
     assert "<https://news.example/d01|Deal &amp; &lt;more&gt;>" in text
     title, body = apprise_message(alerts, "now", context)
     assert title == "Ouroboros: 2 new or changed loop(s)" and "[Deal & <more>](https://news.example/d01)" in body
+
+
+def test_a_loop_names_the_leg_without_a_figure_instead_of_a_bare_question_mark() -> None:
+    loop = make_loop()  # its spend-back leg has no amount
+    (unpriced,) = [e for e in loop.edges if e.amount_usd is None]
+    assert loop.unpriced_legs == [f"{unpriced.source} -> {unpriced.target}"]
+    assert loop.to_dict()["unpriced_legs"] == loop.unpriced_legs
+    report = render_markdown([alert(loop)], "now", {})
+    assert f"- money around the loop: ? (no figure for {unpriced.source} -> {unpriced.target})" in report
