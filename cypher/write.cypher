@@ -10,9 +10,11 @@ MERGE (s:GraphState {id: 'graph'})
 SET s.flow_changes = coalesce(s.flow_changes, 0)
 
 // name: upsert_documents
-// Returns each document's `published` as stored, for the FLOWs the batch derives.
+// Returns each document's `published` as stored, for the FLOWs the batch derives, and whether
+// it has deals stored already (a batch of documents that have none has nothing to replace).
 // params: rows
 UNWIND $rows AS row
+WITH row, EXISTS { MATCH (:Deal {doc: row.id}) } AS had_deals
 MERGE (d:Document {id: row.id})
 // Ingestion may have stored these already; a record-only document (no SourceDocument) keeps them.
 SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.title),
@@ -20,7 +22,7 @@ SET d.source = coalesce(row.source, d.source), d.title = coalesce(row.title, d.t
     d.url = coalesce(row.url, d.url), d.outlet = coalesce(row.outlet, d.outlet),
     d.date_basis = coalesce(row.date_basis, d.date_basis), d.form = coalesce(row.form, d.form),
     d.filer = coalesce(row.filer, d.filer)
-RETURN d.id AS id, d.published AS published
+RETURN d.id AS id, d.published AS published, had_deals
 
 // name: document_deal_legs
 // Every flow leg of the deals these documents stated so far: the pairs to re-derive

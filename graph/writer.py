@@ -479,19 +479,23 @@ def _write_batch(
     records = batch.records
     ids = batch.ids or [r.deal_id for r in records]
     keep = sorted(set(ids))
+    stored = run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs]).data()
+    published = {row["id"]: row["published"] for row in stored}
+    # A deal's id includes its document, so when no document of the batch has a deal stored yet
+    # (a first load), every deal is new and there is nothing stale to find, delete or re-derive.
+    replacing = any(row["had_deals"] for row in stored)
     touched: set[Pair] = set()
-    for row in run_query(tx, "document_deal_legs", docs=batch.docs):
-        a, b = row["investor"], row["recipient"]
-        touched.add((a, b))
-        touched.update((b, c) for c in [*row["payees"], *row["vendors"]])
+    if replacing:
+        for row in run_query(tx, "document_deal_legs", docs=batch.docs):
+            a, b = row["investor"], row["recipient"]
+            touched.add((a, b))
+            touched.update((b, c) for c in [*row["payees"], *row["vendors"]])
     for record in records:
         touched.update(record_pairs(record))
     touched = {(a, b) for a, b in touched if a != b}
-
-    stored = run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs])
-    published = {row["id"]: row["published"] for row in stored}
-    run_query(tx, "delete_stale_deals", docs=batch.docs, keep=keep)
-    run_query(tx, "delete_deal_extras", ids=keep)
+    if replacing:
+        run_query(tx, "delete_stale_deals", docs=batch.docs, keep=keep)
+        run_query(tx, "delete_deal_extras", ids=keep)
     names = {n for pair in touched for n in pair} | {r.investor for r in records} | {r.recipient for r in records}
     run_query(tx, "upsert_companies", names=sorted(names))
     evidence = {evidence_id(r.doc, r.evidence): {"id": evidence_id(r.doc, r.evidence), "text": r.evidence,
@@ -499,7 +503,7 @@ def _write_batch(
     run_query(tx, "upsert_evidence", rows=list(evidence.values()))
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
-    first_seen = _write_deals(tx, records, ids, now)
+    first_seen = _write_deals(tx, records, ids, now, replacing)
     # Each leg keeps the sentence that states it: its own when the document states it apart.
     spend_backs = [
         {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd,
@@ -515,19 +519,23 @@ def _write_batch(
     ]
     if mandates:
         run_query(tx, "upsert_mandates", rows=mandates)
-    run_query(tx, "delete_orphan_evidence", docs=batch.docs)
+    if replacing:
+        run_query(tx, "delete_orphan_evidence", docs=batch.docs)
     if _crash_hook is not None:
         _crash_hook(index)
     return _derive_flows(tx, touched, batch_legs(records, ids, first_seen, published))
 
 
-def _write_deals(tx: ManagedTransaction, records: Sequence[DealRecord], ids: Sequence[str], now: str) -> dict[str, str]:
+def _write_deals(
+    tx: ManagedTransaction, records: Sequence[DealRecord], ids: Sequence[str], now: str, replacing: bool = True
+) -> dict[str, str]:
     """Create the new deals, update the stored ones; returns every deal's ``first_seen``.
 
     Which deals exist is read under the batch's GraphState lock, so no other writer creates one
-    in between: the new ones are created without MERGE (a third of the cost).
+    in between: the new ones are created without MERGE (a third of the cost). When the batch's
+    documents had no deals stored (``replacing`` false), none of its deals exists: nothing is read.
     """
-    stored = {row["id"] for row in run_query(tx, "existing_deals", ids=sorted(set(ids)))}
+    stored = {row["id"] for row in run_query(tx, "existing_deals", ids=sorted(set(ids)))} if replacing else set()
     fresh: dict[str, dict[str, Any]] = {}  # the last record of a deal sets its properties, as MERGE + SET would
     old: list[dict[str, Any]] = []
     for record, deal_id in zip(records, ids, strict=True):

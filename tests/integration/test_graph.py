@@ -190,6 +190,22 @@ def test_reloading_a_document_replaces_its_deals(clean_graph: Driver) -> None:
     assert [(f["from"], f["to"]) for f in rows(clean_graph, "inspect_flows")] == [("Acme", "Birch")]
 
 
+def test_new_documents_skip_the_replace_path_and_still_join_stored_flows(clean_graph: Driver) -> None:
+    """A batch of documents with no stored deals skips the replace statements; one stored document
+    in the batch brings them back, and a new document's leg still joins a pair's stored FLOW."""
+    writer.load_records(clean_graph, [deal("a.txt", "Acme", "Birch", amount=1e9), deal("a.txt", "Birch", "Acme")])
+    # New document only: its leg joins the Acme -> Birch FLOW another document made.
+    writer.load_records(clean_graph, [deal("b.txt", "Acme", "Birch", amount=2e9)])
+    flows = {(f["from"], f["to"]) for f in rows(clean_graph, "inspect_flows")}
+    assert flows == {("Acme", "Birch"), ("Birch", "Acme")}
+    assert orgs_of(clean_graph) == {("Acme", "Birch")}
+    # One batch: a.txt reloaded without its Birch -> Acme deal, and a new document.
+    writer.load_records(clean_graph, [deal("a.txt", "Acme", "Birch", amount=1e9), deal("c.txt", "Cedar", "Acme")])
+    flows = {(f["from"], f["to"]) for f in rows(clean_graph, "inspect_flows")}
+    assert flows == {("Acme", "Birch"), ("Cedar", "Acme")}
+    assert orgs_of(clean_graph) == set()
+
+
 def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph: Driver) -> None:
     records = [
         deal("e.txt", "Acme", "Birch", amount=1e9, evidence="Acme invested $1 billion in Birch."),
