@@ -22,6 +22,7 @@ import feedparser
 import httpx
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.settings import Document as TrafilaturaDocument
 
 from flows.normalize import canonical_url
 from flows.sources import EdgarSource
@@ -126,10 +127,6 @@ def deadline_seconds(client: httpx.Client) -> float:
     return DEADLINE_READ_TIMEOUTS * (client.timeout.read or 20.0)
 
 
-# How trafilatura finds a page's main text: articles, not their comments or tables, rather too much than too little.
-_MAIN_TEXT = {"include_comments": False, "include_tables": False, "favor_recall": True}
-
-
 @dataclass(frozen=True)
 class Page:
     """A web page's main text, and the title, site name and date it declares about itself."""
@@ -138,9 +135,10 @@ class Page:
     metadata: dict[str, str]
 
 
-def html_to_text(html: str, url: str) -> str:
+def html_to_text(html: str, url: str | None = None) -> str:
     """The main text of a web page or filing document (trafilatura; plain text content as fallback)."""
-    text = trafilatura.extract(html, url=url, **_MAIN_TEXT)
+    # The article, not its comments or tables; rather too much text than too little (as read_page).
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
     return text or _text_content(html)
 
 
@@ -152,13 +150,15 @@ def read_page(html: str) -> Page:
     would only add guesses from the URL (a site name from the domain, a date from the path)
     that the feed's title and date answer better; without links or images the text does not
     depend on it. A page whose main text trafilatura rejects falls back to its plain text, and
-    only then is read a second time for its metadata.
+    only then is read a second time for its metadata (as is a page trafilatura fails on).
     """
     try:
-        document = trafilatura.bare_extraction(html, with_metadata=True, **_MAIN_TEXT)
-    except Exception:  # the metadata part is a bonus: read the page the long way
-        document = None
-    if document is None or not document.text:
+        document = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=False, favor_recall=True)
+    except Exception:  # the metadata part is a bonus: read the page the long way, text then metadata
+        return Page(html_to_text(html), page_metadata(html))
+    # Without as_dict (deprecated) the answer is a trafilatura Document, or None: no main text.
+    if not isinstance(document, TrafilaturaDocument) or not document.text:
         return Page(_text_content(html), page_metadata(html))
     found = {"title": document.title, "outlet": document.sitename, "published": document.date}
     return Page(unicodedata.normalize("NFC", document.text), {key: value for key, value in found.items() if value})
