@@ -11,7 +11,9 @@ Order of attempts (``CompanyResolver.resolve``):
    lazily, once per process) to decide the grey zone rapidfuzz cannot: a spelling that is close
    (ratio 75-90) but not close enough to accept blindly ("Trainum chips", "Amazon Web Svcs").
    Names with no close spelling at all skip this step, so a run over unknown companies never pays
-   for loading torch;
+   for loading torch; and the vectors (of the registry's spellings and of each grey-zone name)
+   come from the disk cache of ``extractors.embeddings.cached_embeddings`` when an earlier run
+   computed them, so the model loads only for a grey-zone name never embedded before;
 5. otherwise the cleaned name itself: unknown companies are kept, never dropped.
 """
 
@@ -20,13 +22,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
-from extractors.embeddings import get_model
+from extractors.embeddings import cached_embeddings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Method = Literal["registry", "seen", "fuzzy", "embedding", "new"]
 
@@ -90,7 +95,9 @@ class Registry(BaseModel):
 @lru_cache(maxsize=1)
 def load_registry() -> Registry:
     """The registry shipped in ``extractors/data/companies.yaml`` (parsed once)."""
-    raw = yaml.safe_load(resources.files("extractors").joinpath("data/companies.yaml").read_text("utf-8"))
+    # The C loader when PyYAML has it (several times faster; the same values).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(resources.files("extractors").joinpath("data/companies.yaml").read_text("utf-8"), Loader=loader)
     return Registry.model_validate(raw)
 
 
@@ -134,7 +141,7 @@ class CompanyResolver:
         # Canonical spelling of a product: the registry's own ("Trainium2" stays a Trainium family member).
         self._seen: dict[str, str] = {}
         self._cache: dict[str, Resolution] = {}
-        self._embedded: tuple[list[str], object] | None = None
+        self._embedded: tuple[list[str], np.ndarray] | None = None
 
     # -- companies -------------------------------------------------------------------------
     def resolve(self, name: str) -> Resolution:
@@ -219,9 +226,8 @@ class CompanyResolver:
         if not self.use_embeddings or len(cleaned) < 5:
             return None
         names, matrix = self._embedding_index()
-        model = get_model()
-        vector = model.encode([cleaned], normalize_embeddings=True, convert_to_numpy=True)
-        scores = (matrix @ vector[0]).tolist()
+        vector = cached_embeddings([cleaned])[0]
+        scores = (matrix @ vector).tolist()
         best = max(range(len(names)), key=scores.__getitem__)
         match = names[best]
         # Meaning alone is not identity ("Orrin Systems" is near "Cisco Systems"); also ask for
@@ -234,11 +240,11 @@ class CompanyResolver:
         _, vendor = self._products[key]
         return Resolution(name=vendor, method="embedding", is_product=True, vendor=vendor, score=scores[best])
 
-    def _embedding_index(self) -> tuple[list[str], object]:
+    def _embedding_index(self) -> tuple[list[str], np.ndarray]:
+        """Every registry spelling and its vector (cached on disk by the spellings and the model)."""
         if self._embedded is None:
             names = list(self._companies) + list(self._products)
-            matrix = get_model().encode(names, normalize_embeddings=True, convert_to_numpy=True)
-            self._embedded = (names, matrix)
+            self._embedded = (names, cached_embeddings(names))
         return self._embedded
 
     # -- products --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import feedparser
 import httpx
 import trafilatura
 from lxml import html as lxml_html
+from trafilatura.settings import Document as TrafilaturaDocument
 
 from flows.normalize import canonical_url
 from flows.sources import EdgarSource
@@ -125,11 +127,44 @@ def deadline_seconds(client: httpx.Client) -> float:
     return DEADLINE_READ_TIMEOUTS * (client.timeout.read or 20.0)
 
 
-def html_to_text(html: str, url: str) -> str:
+@dataclass(frozen=True)
+class Page:
+    """A web page's main text, and the title, site name and date it declares about itself."""
+
+    text: str
+    metadata: dict[str, str]
+
+
+def html_to_text(html: str, url: str | None = None) -> str:
     """The main text of a web page or filing document (trafilatura; plain text content as fallback)."""
+    # The article, not its comments or tables; rather too much text than too little (as read_page).
     text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_recall=True)
-    if text:
-        return text
+    return text or _text_content(html)
+
+
+def read_page(html: str) -> Page:
+    """The main text and the metadata of a feed item's page, from one trafilatura parse.
+
+    ``bare_extraction`` gives the same text as ``extract`` (normalised to NFC, as ``extract``
+    does) and the same metadata as ``extract_metadata``. It is not given the page's URL, which
+    would only add guesses from the URL (a site name from the domain, a date from the path)
+    that the feed's title and date answer better; without links or images the text does not
+    depend on it. A page whose main text trafilatura rejects falls back to its plain text, and
+    only then is read a second time for its metadata (as is a page trafilatura fails on).
+    """
+    try:
+        document = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=False, favor_recall=True)
+    except Exception:  # the metadata part is a bonus: read the page the long way, text then metadata
+        return Page(html_to_text(html), page_metadata(html))
+    # Without as_dict (deprecated) the answer is a trafilatura Document, or None: no main text.
+    if not isinstance(document, TrafilaturaDocument) or not document.text:
+        return Page(_text_content(html), page_metadata(html))
+    found = {"title": document.title, "outlet": document.sitename, "published": document.date}
+    return Page(unicodedata.normalize("NFC", document.text), {key: value for key, value in found.items() if value})
+
+
+def _text_content(html: str) -> str:
     try:
         return lxml_html.fromstring(html).text_content().strip()
     except (ValueError, lxml_html.etree.ParserError):
@@ -167,11 +202,12 @@ def fetch_feed(
         except InputError as e:
             problems.append(FetchProblem(link, str(e)))
             continue
-        text = html_to_text(page.text, link) or _strip_html(entry.get("summary", ""))
+        read = read_page(page.text)
+        text = read.text or _strip_html(entry.get("summary", ""))
         if not text:
             problems.append(FetchProblem(link, "page has no readable text"))
             continue
-        page_meta = page_metadata(page.text)
+        page_meta = read.metadata
         published, basis = _published(entry), cast(DateBasis, "feed")
         if published is None:  # the feed gave no date: the page may
             published, basis = page_meta.get("published"), "page"

@@ -48,6 +48,7 @@ def extract(
     skipped; the exit code is then 1.
     """
     from extractors.documents import read_documents
+    from extractors.embeddings import torch_deferred
     from extractors.llm_usage import run_summary
     from extractors.registry import get_extractor
 
@@ -57,7 +58,8 @@ def extract(
     if not documents:
         raise InputError(f"no readable documents in {', '.join(str(p) for p in paths)}; "
                          "give .txt, .md, .html or .json files or folders holding them")
-    extractor = get_extractor(extractor_name)
+    with torch_deferred():  # the spaCy pipeline without torch; the sentence model loads it if it must
+        extractor = get_extractor(extractor_name)
     records = []
     failed = len(problems)
     with _progress() as progress:

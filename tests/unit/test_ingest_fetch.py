@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from flows.fetch import RateLimiter, SourceUnavailable, fetch_edgar, fetch_feed, make_client
+import pytest
+import trafilatura
+
+from flows.fetch import (
+    Page,
+    RateLimiter,
+    SourceUnavailable,
+    fetch_edgar,
+    fetch_feed,
+    html_to_text,
+    make_client,
+    page_metadata,
+    read_page,
+)
 from flows.sources import EdgarSource
 from ouroboros.core.errors import InputError
 from tests.fixtures.ingest.server import FixtureServer
@@ -158,3 +171,34 @@ def test_rate_limiter_spaces_calls_without_real_sleeping() -> None:
     now[0] += 5  # after a pause, the next call goes out at once
     limiter.wait()
     assert slept == [0.1, 0.1, 0.1]
+
+
+ARTICLES = Path(__file__).parents[1] / "fixtures" / "ingest" / "site" / "articles"
+SITE_NAMED_PAGE = """<html><head><meta charset="utf-8"><title>Kestrel Fabric raises $90 million | Ledgerline</title>
+<meta property="og:site_name" content="Ledgerline"><meta property="article:published_time" content="2026-02-11">
+</head><body><article><h1>Kestrel Fabric raises $90 million</h1>
+<p>Kestrel Fabric said on Tuesday it raised $90 million from Halden Ventures to build its first data centre.</p>
+<p>The company will buy accelerators from Orrin Systems with part of the money, it said in a statement.</p>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in ARTICLES.glob("*.html")) + ["site-named"])
+def test_a_page_is_parsed_once_for_its_text_and_its_provenance(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    html = SITE_NAMED_PAGE if name == "site-named" else (ARTICLES / name).read_text(encoding="utf-8")
+    # What the two separate trafilatura calls (text, then metadata) used to give.
+    expected = Page(html_to_text(html, f"http://news.example/{name}"), page_metadata(html))
+    assert expected.text and expected.metadata["title"] and expected.metadata["published"]
+
+    def second_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the page was parsed a second time")
+
+    monkeypatch.setattr(trafilatura, "extract", second_parse)
+    monkeypatch.setattr(trafilatura, "extract_metadata", second_parse)
+    assert read_page(html) == expected
+
+
+def test_the_outlet_a_page_declares_is_its_provenance() -> None:
+    page = read_page(SITE_NAMED_PAGE)
+    assert page.metadata == {"title": "Kestrel Fabric raises $90 million", "outlet": "Ledgerline",
+                             "published": "2026-02-11"}
+    assert page.text.startswith("Kestrel Fabric raises $90 million\nKestrel Fabric said on Tuesday")
