@@ -41,7 +41,7 @@ class Clause:
     funded: bool
     kind: str
     # Who sells to whom: the vendor rank of a company (chip makers above clouds above everyone else).
-    rank: Callable[[str], int] = lambda name: 1
+    rank: Callable[[str], float] = lambda name: 1
 
 
 def _governed_by(token: Token, lemmas: set[str]) -> bool:
