@@ -33,7 +33,7 @@ from extractors.frames import Clause, Frame, load_frames
 from extractors.grammar import first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
-from extractors.merging import merge_candidates
+from extractors.merging import headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
@@ -146,6 +146,7 @@ class RelationMatcher:
             c.recipient = ctx.parents.get(c.recipient or "", c.recipient)
             if c.spend_back is not None:
                 c.spend_back = (ctx.parents.get(c.spend_back[0], c.spend_back[0]), c.spend_back[1])
+        headline_statuses(sents, candidates)
         return merge_candidates(ctx, candidates)
 
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
