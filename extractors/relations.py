@@ -49,7 +49,7 @@ if not Doc.has_extension("deal_candidates"):
 # Kinds of company that provide money rather than goods.
 FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign fund", "bank", "lender"}
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
-IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip"}
+IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead"}
 
 
 SAY_LEMMAS = {"say", "announce", "confirm", "disclose", "state", "tell", "note", "add"}

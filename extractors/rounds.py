@@ -153,6 +153,12 @@ def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, in
             anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
             if anchor is not None:
                 c.recipient = anchor[2]
+                # "X secured a $38 billion loan. JPMorgan and MUFG led the financing": they lend.
+                stated = sents[0].doc[anchor[1]]
+                if {t.lemma_.lower() for t in stated.subtree} & (LOAN_WORDS - {"financing"}) or any(
+                        o.kind == "loan" and o.recipient == c.recipient and o.sent_index <= c.sent_index
+                        for o in candidates if o is not c):
+                    c.kind = "loan"
 
 
 def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
