@@ -27,13 +27,17 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             continue
         trigger = ctx.doc[candidate.trigger]
         anchor = ctx.doc[candidate.anchor] if candidate.anchor is not None else trigger
+        own_clause = {t.i for t in trigger.subtree}
         for span in money:
             distance = min(tree_distance(trigger, span.root), tree_distance(anchor, span.root))
-            pairs.append((distance, span.start, id(candidate), candidate, span))
-    pairs.sort(key=lambda p: (p[0], p[1]))
+            # At equal distance the amount in the deal word's own clause: "raised $20 billion, of which
+            # Helix contributed $2 billion" gives Helix its $2 billion, not the round's total.
+            outside = span.root.i not in own_clause
+            pairs.append((distance, outside, span.start, id(candidate), candidate, span))
+    pairs.sort(key=lambda p: (p[0], p[1], p[2]))
     used_money: set[int] = set()
     used_candidates: set[int] = set()
-    for distance, _, key, candidate, span in pairs:
+    for distance, _, _, key, candidate, span in pairs:
         if span.start in used_money or key in used_candidates or distance > 8:
             continue
         if valuation(span):

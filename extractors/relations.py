@@ -33,7 +33,7 @@ from extractors.frames import Clause, Frame, load_frames
 from extractors.grammar import first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
-from extractors.merging import merge_candidates
+from extractors.merging import headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
@@ -49,7 +49,7 @@ if not Doc.has_extension("deal_candidates"):
 # Kinds of company that provide money rather than goods.
 FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign fund", "bank", "lender"}
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
-IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip"}
+IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead"}
 
 
 SAY_LEMMAS = {"say", "announce", "confirm", "disclose", "state", "tell", "note", "add"}
@@ -146,6 +146,7 @@ class RelationMatcher:
             c.recipient = ctx.parents.get(c.recipient or "", c.recipient)
             if c.spend_back is not None:
                 c.spend_back = (ctx.parents.get(c.spend_back[0], c.spend_back[0]), c.spend_back[1])
+        headline_statuses(sents, candidates)
         return merge_candidates(ctx, candidates)
 
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
@@ -170,7 +171,7 @@ class RelationMatcher:
         if obj_head is not None:
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.subtree if t.dep_ in ("pobj",) and t.head.head == obj_head}
         clause = Clause(trigger=trigger, is_verb=is_verb, object_lemmas=frozenset(obj_lemmas), slots=slots,
-                        funded=trigger.i in funded_triggers, kind=base.kind)
+                        funded=trigger.i in funded_triggers, kind=base.kind, rank=ctx.vendor_rank)
         frame = base.refine(clause, frames.every_verb if is_verb else ())
         if frame is None:
             return []

@@ -32,6 +32,10 @@ MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comp
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
+# Pools of money raised for one company: "a $20 billion vehicle for Tamsin, of which Helix puts in $2 billion".
+VEHICLE_NOUNS = frozenset({"vehicle", "package", "facility"})
+
+
 def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate],
                    questions: list[Candidate]) -> list[tuple[int, int, str, str]]:
     """Where a round (or a debt package) is stated, and whose it is: (sentence, token, raiser, status).
@@ -43,7 +47,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
     anchors = [(c.sent_index, c.trigger, c.recipient, c.status) for c in candidates + questions
                if c.kind in ("investment", "loan") and c.recipient and not c.funded]
     sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
-    for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise"}):
+    for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS):
         lemma = token.lemma_.lower()
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
             objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
@@ -53,7 +57,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
                     raiser = ctx.company_at(antecedent(subject, ctx))
                     if raiser:
                         anchors.append((sent_of[token.i], token.i, raiser, deal_status(token, "investment", True)))
-        elif token.pos_ == "NOUN" and lemma in ("round", "funding", "financing", "raise"):
+        elif token.pos_ == "NOUN" and lemma in {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS:
             owners = [c for c in token.children if c.dep_ == "poss"]
             owners += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "for", "of")
                        for g in c.children if g.dep_ == "pobj"]
@@ -149,6 +153,12 @@ def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, in
             anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
             if anchor is not None:
                 c.recipient = anchor[2]
+                # "X secured a $38 billion loan. JPMorgan and MUFG led the financing": they lend.
+                stated = sents[0].doc[anchor[1]]
+                if {t.lemma_.lower() for t in stated.subtree} & (LOAN_WORDS - {"financing"}) or any(
+                        o.kind == "loan" and o.recipient == c.recipient and o.sent_index <= c.sent_index
+                        for o in candidates if o is not c):
+                    c.kind = "loan"
 
 
 def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:

@@ -113,6 +113,9 @@ class SlotReader:
                 add("poss", child)
             elif dep == "compound" and child.i in ctx.by_token:
                 add("obj_mod", child)
+                # "the OpenAI-Cerebras agreement", "a Microsoft-OpenAI deal": the pair names both parties.
+                for partner in hyphen_partners(ctx, child):
+                    add("obj_mod", partner)
             elif dep in ("nummod", "quantmod", "appos", "amod", "advmod"):  # "spent ... right back at X"
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
@@ -250,6 +253,21 @@ class SlotReader:
                 return company_text(ctx.by_token[child.i])
         return None
 
+
+
+def hyphen_partners(ctx: DocContext, token: Token) -> list[Token]:
+    """Companies joined to the one at ``token`` by a bare hyphen ("OpenAI-Cerebras"), either side."""
+    span = ctx.by_token[token.i]
+    doc = token.doc
+    partners = []
+    before, after = span.start - 1, span.end
+    if before >= 1 and doc[before].text in ("-", "–") and not doc[before - 1].whitespace_ \
+            and not doc[before].whitespace_ and before - 1 in ctx.by_token:
+        partners.append(doc[before - 1])
+    if after + 1 < len(doc) and doc[after].text in ("-", "–") and not doc[after - 1].whitespace_ \
+            and not doc[after].whitespace_ and after + 1 in ctx.by_token:
+        partners.append(doc[after + 1])
+    return partners
 
 
 def stake_owner(ctx: DocContext, trigger: Token, investor: str) -> str | None:

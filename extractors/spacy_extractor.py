@@ -7,8 +7,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from extractors.addressed import mask_addressed
-from extractors.pipeline import get_nlp, split_passages
+from extractors.pipeline import get_nlp, prepare_text, split_passages
 from extractors.registry import register_extractor
 from extractors.relations import Candidate
 from extractors.resolve import CompanyResolver
@@ -16,6 +15,12 @@ from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, 
 
 
 @lru_cache(maxsize=1)
+def _as_written(evidence: str, prepared: str, original: str) -> str:
+    """The evidence sentence as the original text writes it (same offsets as the prepared text)."""
+    start = prepared.find(evidence)
+    return original[start: start + len(evidence)] if start >= 0 else evidence
+
+
 def shared_product_resolver() -> CompanyResolver:
     """A resolver used only for product names (registry knowledge, nothing run-specific)."""
     return CompanyResolver()
@@ -46,31 +51,37 @@ class SpacyExtractor:
         addressed to a reader or a machine (``extractors.addressed``) is blanked first.
         """
         records: list[DealRecord] = []
-        for _, part in split_passages(mask_addressed(text)):
-            records.extend(self.records(self.nlp(part), doc))
+        for offset, part in split_passages(prepare_text(text)):
+            records.extend(self.records(self.nlp(part), doc, original=text[offset: offset + len(part)]))
         return records
 
     def extract_documents(self, documents: Iterable[SourceDocument], batch_size: int = 16) -> Iterator[
             tuple[SourceDocument, list[DealRecord]]]:
         """Records per document, parsing in batches with ``nlp.pipe`` (faster than one by one)."""
         items = list(documents)
-        parts = [(index, part) for index, item in enumerate(items)
-                 for _, part in split_passages(mask_addressed(item.text))]
-        parsed = self.nlp.pipe((part for _, part in parts), batch_size=batch_size)
+        parts = [(index, part, item.text[offset: offset + len(part)]) for index, item in enumerate(items)
+                 for offset, part in split_passages(prepare_text(item.text))]
+        parsed = self.nlp.pipe((part for _, part, _ in parts), batch_size=batch_size)
         current, records = 0, list[DealRecord]()
-        for (index, _), passage in zip(parts, parsed, strict=True):
+        for (index, _, original), passage in zip(parts, parsed, strict=True):
             while index > current:  # every passage of a document comes before the next document's
                 yield items[current], records
                 current, records = current + 1, []
-            records.extend(self.records(passage, items[index].doc))
+            records.extend(self.records(passage, items[index].doc, original=original))
         for index in range(current, len(items)):
             yield items[index], records
             records = []
 
-    def records(self, parsed: Doc, doc: str) -> list[DealRecord]:
-        """Turn a parsed doc's candidates into records with canonical names."""
+    def records(self, parsed: Doc, doc: str, original: str | None = None) -> list[DealRecord]:
+        """Turn a parsed doc's candidates into records with canonical names.
+
+        ``original`` is the passage as written when the parsed text was prepared (``prepare_text``
+        keeps every offset): evidence is quoted from it, so a headline keeps its own capitals.
+        """
         records = []
         for candidate in parsed._.deal_candidates or []:
+            if original is not None and original != parsed.text:
+                candidate.evidence = _as_written(candidate.evidence, parsed.text, original)
             record = self._record(candidate, doc)
             if record is not None:
                 records.append(record)

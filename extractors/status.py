@@ -18,7 +18,10 @@ PAID_THROUGH_LEMMAS = {"assemble", "make", "build", "borrow", "lend", "draw"}
 DENY_LEMMAS = {"deny", "refute", "reject", "dispute"}
 TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discussions|negotiations)|negotiating|"
                       r"considering|exploring|weighing|in the process of discussing)\b", re.I)
-REPORTED_RE = re.compile(r"\b(?:reportedly|according to|familiar with|close to the (?:matter|deal|talks)|"
+# "according to a filing" or "a statement" names its source: that is the deal announced, not a report.
+REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their) (?:[\w-]+ )?(?:filing|statement|"
+                         r"release|announcement|document|prospectus|disclosure)s?\b)|familiar with|"
+                         r"close to the (?:matter|deal|talks)|"
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
                          r"reports? (?:said|say|suggest))\b", re.I)
 HYPOTHETICAL_MODALS = {"could", "might", "may"}

@@ -1,0 +1,31 @@
+"""Title Case headlines in sentence case: ordinary words lowered, names and offsets kept."""
+
+from __future__ import annotations
+
+from extractors.headlines import sentence_case_headlines
+
+
+def test_ordinary_words_of_a_headline_are_lowered_and_names_kept() -> None:
+    text = "Microsoft Invests $10 Billion In OpenAI\nThe deal was signed on Monday."
+    assert sentence_case_headlines(text).split("\n")[0] == "Microsoft invests $10 billion in OpenAI"
+
+
+def test_registry_names_and_unknown_words_stay_capitalised() -> None:
+    headline = "Meta Signs Cloud Deal With Google Cloud And Advanced Micro Devices"
+    assert sentence_case_headlines(headline) == "Meta signs cloud deal with Google Cloud and Advanced Micro Devices"
+    # "Kestrel" and "Dynamics" are no ordinary words the module knows: an unknown company keeps its name.
+    assert sentence_case_headlines("Kestrel Dynamics Raises $50 Million") == "Kestrel Dynamics raises $50 million"
+
+
+def test_a_word_written_capitalised_mid_sentence_in_the_body_is_a_name() -> None:
+    text = "Helix Backs Round For Pilot\nThe fund said Pilot will hire 40 engineers."
+    assert sentence_case_headlines(text).split("\n")[0] == "Helix backs round for Pilot"
+
+
+def test_prose_and_offsets_are_unchanged() -> None:
+    text = "Helix Capital Invests $2 Billion In Tamsin Labs\nHelix Capital said it Invests in many Labs."
+    prepared = sentence_case_headlines(text)
+    assert len(prepared) == len(text)
+    assert prepared.split("\n")[1] == text.split("\n")[1]
+    assert sentence_case_headlines("A sentence of prose, In Title Case, ending in a period.") == (
+        "A sentence of prose, In Title Case, ending in a period.")
