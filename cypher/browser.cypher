@@ -2,7 +2,7 @@
 // ones into clickable blocks of the Ouroboros guide. Statements with $company or $loop
 // need `:param company => "OpenAI"` or `:param loop => 1` first (the guide has blocks for
 // them). The snapshot_* statements are written by graph/browser/snapshot.py: Loop nodes,
-// short captions and round-trip figures that Browser shows.
+// and round-trip figures that Browser shows (the captions are the writer's).
 
 // name: browser_loop_ranking
 // Every loop as a row, best score first: its rank (for $loop), id, companies, money around
@@ -37,7 +37,7 @@ OPTIONAL MATCH (doc:Document {id: d.doc})
 MATCH (payer:Company)-[:PAYS]->(d)-[:TO]->(payee:Company)
 RETURN i + 1 AS step, a.name + ' -> ' + b.name AS flow,
        CASE WHEN payer = a AND payee = b THEN '' WHEN EXISTS { (d)-[:SPEND_BACK]->(b) } THEN 'spend-back of '
-            ELSE 'mandate of ' END + coalesce(d.short, d.caption) + ' ' + payer.name + ' -> ' + payee.name AS deal,
+            ELSE 'mandate of ' END + d.caption + ' ' + payer.name + ' -> ' + payee.name AS deal,
        e.text AS sentence,
        coalesce(doc.title, d.doc) AS document, doc.source AS url, coalesce(doc.published, left(d.first_seen, 10)) AS date,
        coalesce(d.review_note, '') AS review, d.id AS deal_id
@@ -70,7 +70,7 @@ CALL {
 MATCH (a:Company)-[:PAYS]->(d)-[:TO]->(b:Company)
 OPTIONAL MATCH (d)-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (doc:Document {id: d.doc})
-RETURN role, a.name AS from, coalesce(d.short, d.caption) AS deal, b.name AS to, e.text AS sentence,
+RETURN role, a.name AS from, d.caption AS deal, b.name AS to, e.text AS sentence,
        coalesce(doc.title, d.doc) AS document, doc.source AS url, coalesce(d.review_note, '') AS review
 ORDER BY role, from, to
 
@@ -96,7 +96,7 @@ ORDER BY coalesce(c.round_trip_share, -1) DESC, coalesce(c.round_trip_usd, -1) D
 MATCH (r:Review)
 OPTIONAL MATCH (a:Company)-[:PAYS]->(d:Deal {id: r.target})-[:TO]->(b:Company)
 RETURN left(r.at, 19) AS at, r.who AS who, r.action AS action, r.why AS why,
-       CASE WHEN d IS NOT NULL THEN a.name + ' -> ' + b.name + ': ' + coalesce(d.short, d.caption) + ' (' + d.doc + ')'
+       CASE WHEN d IS NOT NULL THEN a.name + ' -> ' + b.name + ': ' + d.caption + ' (' + d.doc + ')'
             WHEN r.into IS NOT NULL THEN r.target + ' is ' + r.into
             ELSE r.target END AS concerns,
        r.target AS target
@@ -107,7 +107,7 @@ LIMIT 100
 // Deals an analyst rejected: still in the graph, with the note, but in no flow or loop.
 MATCH (a:Company)-[:PAYS]->(d:Deal {rejected: true})-[:TO]->(b:Company)
 OPTIONAL MATCH (d)-[:STATED_BY]->(e:Evidence)
-RETURN a.name AS from, coalesce(d.short, d.caption) AS deal, b.name AS to, d.review_note AS note, e.text AS sentence,
+RETURN a.name AS from, d.caption AS deal, b.name AS to, d.review_note AS note, e.text AS sentence,
        d.id AS deal_id
 
 // name: browser_flow_overview
@@ -149,12 +149,6 @@ UNWIND $rows AS row
 MATCH (:Company {name: row.from})-[f:FLOW]->(:Company {name: row.to})
 SET f.short = row.short
 
-// name: snapshot_deal_captions
-// params: rows
-UNWIND $rows AS row
-MATCH (d:Deal {id: row.id})
-SET d.short = row.short
-
 // name: snapshot_company_figures
 // Round-trip figures on the companies (cleared on the others).
 // params: rows
@@ -167,7 +161,8 @@ MATCH (c:Company {name: row.name})
 SET c.round_trip_text = row.text, c.round_trip_share = row.share, c.round_trip_usd = row.round_trip_usd,
     c.inbound_usd = row.inbound_usd
 
-// name: snapshot_caption_sources
-// What the short captions are made of: every FLOW's kinds and amount, every deal's.
-RETURN COLLECT { MATCH (a:Company)-[f:FLOW]->(b:Company) RETURN {from: a.name, to: b.name, kinds: f.kinds, amount_usd: f.amount_usd} } AS flows,
-       COLLECT { MATCH (d:Deal) RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, status: d.status, rejected: d.rejected} } AS deals
+// name: snapshot_flows_without_caption
+// FLOWs an older writer stored without a short caption (the writer sets it with the FLOW now).
+MATCH (a:Company)-[f:FLOW]->(b:Company)
+WHERE f.short IS NULL
+RETURN a.name AS from, b.name AS to, f.kinds AS kinds, f.amount_usd AS amount_usd

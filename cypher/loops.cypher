@@ -59,5 +59,6 @@ LIMIT $limit
 // name: similar_evidence
 // Evidence sentences nearest in meaning to an embedding (vector index).
 // params: embedding, limit
-CALL db.index.vector.queryNodes('evidence_embedding', $limit, $embedding) YIELD node, score
-RETURN node.doc AS doc, node.text AS text, score
+CALL db.index.vector.queryNodes('evidence_vector_embedding', $limit, $embedding) YIELD node, score
+MATCH (e:Evidence)-[:EMBEDDED_AS]->(node)
+RETURN e.doc AS doc, e.text AS text, score

@@ -1,7 +1,8 @@
 // Review (graph/review.py): an analyst's corrections, each a (:Review) node with who, when
 // and why (the audit trail), and their effect on the graph: a rejected deal keeps its node
 // (Deal.rejected, Deal.review_note) but forms no FLOW; a merged name's deals move to the
-// canonical company. graph.review.apply_reviews re-applies them after every load.
+// canonical company. graph.review applies a correction when it is made; the writer honours
+// the corrections in force as it writes (review_latest, review_flag_rejected).
 
 // name: review_record
 // One correction, appended to the audit trail and linked to the deal or company it concerns.
@@ -42,17 +43,30 @@ RETURN wanted, d.id AS id, a.name AS investor, b.name AS recipient, d.kind AS ki
        d.doc AS doc, coalesce(d.rejected, false) AS rejected
 
 // name: review_sync_rejections
-// Deal.rejected follows the trail: set on the rejected ids, cleared elsewhere (a deal the
-// writer deleted and loaded again gets its flag back). Returns the deals whose flag changed.
-// params: ids, notes
+// Deal.rejected follows the trail: set on the rejected ids, cleared elsewhere, and the caption
+// says so. Returns the deals whose flag changed.
+// params: ids, notes, prefix
 MATCH (d:Deal)
 WHERE d.id IN $ids OR d.rejected = true
 WITH d, d.id IN $ids AS wanted, coalesce(d.rejected, false) AS was
 SET d.rejected = CASE WHEN wanted THEN true ELSE null END,
-    d.review_note = CASE WHEN wanted THEN $notes[d.id] ELSE null END
+    d.review_note = CASE WHEN wanted THEN $notes[d.id] ELSE null END,
+    d.caption = CASE
+      WHEN wanted AND NOT d.caption STARTS WITH $prefix THEN $prefix + d.caption
+      WHEN NOT wanted AND d.caption STARTS WITH $prefix THEN substring(d.caption, size($prefix))
+      ELSE d.caption END
 WITH d, wanted, was
 WHERE wanted <> was
 RETURN d.id AS id
+
+// name: review_flag_rejected
+// The writer, in the batch that writes these deals: they are rejected (the trail says so), so
+// they carry the flag, the note and a caption that says it, and form no FLOW.
+// params: rows, prefix
+UNWIND $rows AS row
+MATCH (d:Deal {id: row.id})
+SET d.rejected = true, d.review_note = row.note,
+    d.caption = CASE WHEN d.caption STARTS WITH $prefix THEN d.caption ELSE $prefix + d.caption END
 
 // name: review_deal_pairs
 // The company pairs the legs of these deals connect: the deal, its spend-back, its mandate.
@@ -82,37 +96,6 @@ CALL { WITH a, b MATCH (r:Review)-[x:ABOUT]->(a) MERGE (r)-[:ABOUT]->(b) DELETE 
 DETACH DELETE a
 RETURN pairs
 
-// name: review_flow_legs
-// Every deal leg from one company to another that is not rejected, for the pairs whose
-// FLOW is derived again (as the writer's read_flow_legs, rejected deals left out).
-// params: pairs
-UNWIND $pairs AS pair
-MATCH (a:Company {name: pair.from}), (b:Company {name: pair.to})
-OPTIONAL MATCH (a)-[f:FLOW]->(b)
-WITH a, b, f,
-  COLLECT {
-    MATCH (a)-[:PAYS]->(d:Deal)-[:TO]->(b)
-    WHERE d.rejected IS NULL OR d.rejected = false
-    OPTIONAL MATCH (doc:Document {id: d.doc})
-    RETURN {deal_id: d.id, kind: d.kind, amount_usd: d.amount_usd, status: d.status, doc: d.doc,
-            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
-  } +
-  COLLECT {
-    MATCH (a)<-[:TO]-(d:Deal)-[s:SPEND_BACK]->(b)
-    WHERE d.rejected IS NULL OR d.rejected = false
-    OPTIONAL MATCH (doc:Document {id: d.doc})
-    RETURN {deal_id: d.id, kind: 'spend_back', amount_usd: s.amount_usd, status: d.status, doc: d.doc,
-            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
-  } +
-  COLLECT {
-    MATCH (a)<-[:TO]-(d:Deal)-[:MANDATES]->(:Product)-[:MADE_BY]->(b)
-    WHERE d.rejected IS NULL OR d.rejected = false
-    OPTIONAL MATCH (doc:Document {id: d.doc})
-    RETURN {deal_id: d.id, kind: 'mandate', amount_usd: null, status: d.status, doc: d.doc,
-            first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
-  } AS legs
-RETURN a.name AS from, b.name AS to, properties(f) AS current, legs
-
 // name: review_upsert_flows
 // params: rows
 UNWIND $rows AS row
@@ -125,11 +108,6 @@ SET f = row.props
 UNWIND $pairs AS pair
 MATCH (:Company {name: pair.from})-[f:FLOW]->(:Company {name: pair.to})
 DELETE f
-
-// name: review_mark_components_stale
-// A FLOW appeared or vanished: Company.scc must be recomputed before loops are read.
-MERGE (s:GraphState {id: 'graph'})
-SET s.components_stale = true
 
 // name: review_find_flagged
 // Whether some deal still carries a rejection flag (to clear once it is restored).

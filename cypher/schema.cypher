@@ -1,6 +1,6 @@
 // The schema of graph/model.py: one uniqueness constraint per key, the indexes the
 // writer and the loop statement look up by, a full-text index on names and a vector
-// index on evidence embeddings. Every statement is idempotent (IF NOT EXISTS);
+// index on evidence embeddings (on EvidenceVector nodes). Every statement is idempotent (IF NOT EXISTS);
 // graph.writer.ensure_schema runs them all, in file order.
 
 // name: constraint_company_name
@@ -14,6 +14,10 @@ CREATE CONSTRAINT document_id IF NOT EXISTS FOR (d:Document) REQUIRE d.id IS UNI
 
 // name: constraint_evidence_id
 CREATE CONSTRAINT evidence_id IF NOT EXISTS FOR (e:Evidence) REQUIRE e.id IS UNIQUE
+
+// name: constraint_evidence_vector_id
+// An Evidence node's embedding lives on its own node (same id), off the node an analyst clicks.
+CREATE CONSTRAINT evidence_vector_id IF NOT EXISTS FOR (v:EvidenceVector) REQUIRE v.id IS UNIQUE
 
 // name: constraint_deal_id
 CREATE CONSTRAINT deal_id IF NOT EXISTS FOR (d:Deal) REQUIRE d.id IS UNIQUE
@@ -52,10 +56,28 @@ CREATE INDEX alert_channel IF NOT EXISTS FOR (a:Alert) ON (a.channel)
 // Fuzzy lookup of companies and products by name ("did you mean ...?").
 CREATE FULLTEXT INDEX names IF NOT EXISTS FOR (n:Company|Product) ON EACH [n.name]
 
+// name: drop_evidence_embedding_index
+// Older homes indexed Evidence.embedding; the vectors move to EvidenceVector nodes below.
+DROP INDEX evidence_embedding IF EXISTS
+
+// name: migrate_evidence_embeddings
+// Older homes: move each Evidence.embedding to its (:EvidenceVector) (idempotent: nothing to move
+// the second time). Runs in transactions of 1000, outside any explicit one (ensure_schema).
+MATCH (e:Evidence)
+WHERE e.embedding IS NOT NULL
+CALL {
+  WITH e
+  MERGE (v:EvidenceVector {id: e.id})
+  MERGE (e)-[:EMBEDDED_AS]->(v)
+  WITH e, v
+  CALL db.create.setNodeVectorProperty(v, 'embedding', e.embedding)
+  REMOVE e.embedding
+} IN TRANSACTIONS OF 1000 ROWS
+
 // name: vector_evidence_embedding
 // all-MiniLM-L6-v2 sentence embeddings: 384 dimensions, cosine similarity.
-CREATE VECTOR INDEX evidence_embedding IF NOT EXISTS
-FOR (e:Evidence) ON (e.embedding)
+CREATE VECTOR INDEX evidence_vector_embedding IF NOT EXISTS
+FOR (v:EvidenceVector) ON (v.embedding)
 OPTIONS {indexConfig: {`vector.dimensions`: 384, `vector.similarity_function`: 'cosine'}}
 
 // name: await_indexes

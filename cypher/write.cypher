@@ -52,11 +52,13 @@ MATCH (d:Deal {id: id})-[r:SPEND_BACK|MANDATES]->()
 DELETE r
 
 // name: delete_orphan_evidence
+// A sentence no deal cites any more goes, with its vector.
 // params: docs
 UNWIND $docs AS doc
 MATCH (e:Evidence {doc: doc})
 WHERE NOT EXISTS { (:Deal)-[:STATED_BY]->(e) }
-DETACH DELETE e
+OPTIONAL MATCH (e)-[:EMBEDDED_AS]->(v:EvidenceVector)
+DETACH DELETE e, v
 
 // name: upsert_companies
 // params: names
@@ -76,14 +78,18 @@ MERGE (e)-[:IN_DOCUMENT]->(doc)
 UNWIND $ids AS id
 OPTIONAL MATCH (e:Evidence {id: id})
 WITH id, e
-WHERE e IS NULL OR e.embedding IS NULL
+WHERE e IS NULL OR NOT EXISTS { (e)-[:EMBEDDED_AS]->(:EvidenceVector) }
 RETURN id
 
 // name: set_evidence_embeddings
+// The vector on its own node, so Browser's panel for the sentence shows the sentence.
 // params: rows
 UNWIND $rows AS row
 MATCH (e:Evidence {id: row.id})
-CALL db.create.setNodeVectorProperty(e, 'embedding', row.embedding)
+MERGE (v:EvidenceVector {id: row.id})
+MERGE (e)-[:EMBEDDED_AS]->(v)
+WITH v, row
+CALL db.create.setNodeVectorProperty(v, 'embedding', row.embedding)
 
 // name: existing_deals
 // The deal ids already stored (the rest are created without MERGE).
@@ -156,7 +162,7 @@ RETURN pair.from AS from, pair.to AS to
 
 // name: read_flow_legs
 // Every deal leg from one company to another, for pairs whose FLOW exists and is re-derived,
-// with the FLOW's properties now (null when it has none).
+// with the FLOW's properties now (null when it has none). A rejected deal (graph.review) has no leg.
 // params: pairs
 UNWIND $pairs AS pair
 MATCH (a:Company {name: pair.from}), (b:Company {name: pair.to})
@@ -164,18 +170,21 @@ OPTIONAL MATCH (a)-[f:FLOW]->(b)
 WITH a, b, f,
   COLLECT {
     MATCH (a)-[:PAYS]->(d:Deal)-[:TO]->(b)
+    WHERE d.rejected IS NULL
     OPTIONAL MATCH (doc:Document {id: d.doc})
     RETURN {deal_id: d.id, kind: d.kind, amount_usd: d.amount_usd, status: d.status, doc: d.doc,
             first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
   } +
   COLLECT {
     MATCH (a)<-[:TO]-(d:Deal)-[s:SPEND_BACK]->(b)
+    WHERE d.rejected IS NULL
     OPTIONAL MATCH (doc:Document {id: d.doc})
     RETURN {deal_id: d.id, kind: 'spend_back', amount_usd: s.amount_usd, status: d.status, doc: d.doc,
             first_seen: d.first_seen, confidence: d.confidence, published: doc.published}
   } +
   COLLECT {
     MATCH (a)<-[:TO]-(d:Deal)-[:MANDATES]->(:Product)-[:MADE_BY]->(b)
+    WHERE d.rejected IS NULL
     OPTIONAL MATCH (doc:Document {id: d.doc})
     RETURN {deal_id: d.id, kind: 'mandate', amount_usd: null, status: d.status, doc: d.doc,
             first_seen: d.first_seen, confidence: d.confidence, published: doc.published}

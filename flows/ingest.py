@@ -30,7 +30,6 @@ from flows.progress import IngestProgress
 from flows.sources import EdgarSource, FolderSource, SourcesConfig, load_sources
 from graph.alerts import ExportSummary, export_alerts
 from graph.loops import find_loops
-from graph.review import apply_reviews
 from ouroboros.core.errors import ConfigError, InputError
 from ouroboros.core.formatting import format_usd
 from ouroboros.core.lock import writer_lock
@@ -184,12 +183,6 @@ def load_task(
     return stages.load_documents(driver, extractions, documents)
 
 
-@task(task_run_name="apply review corrections", cache_policy=NO_CACHE)
-def apply_reviews_task(driver: Any) -> bool:
-    """Re-apply the corrections in force (``ouroboros review``) to what this run loaded."""
-    return apply_reviews(driver)
-
-
 @task(task_run_name="detect loops", cache_policy=NO_CACHE)
 def detect_loops_task(driver: Any, max_length: int) -> list[Any]:
     """Every loop the graph holds now."""
@@ -328,8 +321,7 @@ def run_ingest(
     summary.loaded = progress.counts["loaded"]
     progress.log("loaded", f"{summary.deals} deals")
     # detect loops, alert: reads only, unless a loop is new or changed. An analyst's corrections
-    # (rejected deals, merged names) are applied first, so a reload never brings back what was fixed.
-    apply_reviews_task(driver)
+    # (rejected deals, merged names) were honoured by the writer as it loaded (graph.writer.Corrections).
     loops = detect_loops_task(driver, max_length)
     summary.loops = len(loops)
     summary.loop_lines = [

@@ -45,7 +45,7 @@ from graph.exposure import Exposure, compute_exposure, format_share, read_flows
 from graph.loops import Loop, find_loops
 from graph.model import MAX_LOOP_LENGTH
 from graph.queries import run_query, server_gone
-from graph.review import apply_reviews, in_force, new_review, record
+from graph.review import in_force, new_review, record
 from ouroboros.core.errors import ConfigError, DeliveryError, GraphError, InputError
 from ouroboros.core.files import write_atomic
 from ouroboros.core.formatting import format_usd, now_iso
@@ -480,7 +480,6 @@ def find_loop(driver: Driver, loop_id: str) -> Loop:
 
 def dismiss_loop(driver: Driver, loop_id: str, *, who: str, why: str = "", undo: bool = False) -> Loop:
     """Quiet a loop's alerts (every destination) until it changes; ``undo`` lets it alert again."""
-    apply_reviews(driver)
     loop = find_loop(driver, loop_id)
     if undo:
         record(driver, new_review("undismiss", loop.id, who, why))
@@ -530,8 +529,7 @@ def export_alerts(
     target = str(destination)
     chosen = resolve_format(target, fmt)
     channel = channel_of(target)
-    changed = apply_reviews(driver)
-    found = list(loops) if loops is not None and not changed else find_loops(driver, max_length=_longest(loops or []))
+    found = list(loops) if loops is not None else find_loops(driver, max_length=_longest(loops or []))
     try:
         with driver.session() as session:
             stored = {row["id"]: row for row in run_query(session, "channel_alerts", channel=channel).data()}

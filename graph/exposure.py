@@ -34,7 +34,6 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from graph.loops import Loop, find_loops
 from graph.model import NON_FLOW_STATUSES, TENTATIVE_STATUSES
 from graph.queries import run_query, server_gone
-from graph.review import apply_reviews
 from ouroboros.core.errors import GraphError
 from ouroboros.core.formatting import format_usd
 
@@ -215,7 +214,6 @@ def exposure(driver: Driver, company: str | None = None, *, max_length: int = 6)
         InputError: ``company`` is not in the graph (the message suggests similar names).
         GraphError: a query failed.
     """
-    apply_reviews(driver)
     loops = find_loops(driver, max_length=max_length, company=company)
     flows = read_flows(driver)
     return compute_exposure(flows, loops, [company] if company is not None else None)

@@ -80,19 +80,26 @@ DOCUMENT = NodeSpec(
 EVIDENCE = NodeSpec(
     "Evidence",
     key=("id",),
-    properties=("id", "text", "doc", "embedding"),
-    doc="The sentence(s) stating a deal; `id` = hash(doc, text); `embedding` = 384 floats (all-MiniLM-L6-v2).",
+    properties=("id", "text", "doc"),
+    doc="The sentence(s) stating a deal; `id` = hash(doc, text).",
+)
+EVIDENCE_VECTOR = NodeSpec(
+    "EvidenceVector",
+    key=("id",),
+    properties=("id", "embedding"),
+    doc=("The embedding of an Evidence sentence (same `id`): 384 floats (all-MiniLM-L6-v2), vector index "
+         "`evidence_vector_embedding`; a node of its own so Browser's panel for the sentence shows the sentence."),
 )
 DEAL = NodeSpec(
     "Deal",
     key=("id",),
     properties=(
         "id", "doc", "kind", "amount_usd", "amount_text", "status", "extractor", "confidence",
+        # `caption` is what Browser shows ("$300B purchase, announced"; "REJECTED ..." when rejected);
+        # `fingerprint` a 16-hex digest of the deal's content (updated_at moves when it changes).
         "caption", "fingerprint", "first_seen", "updated_at",
-        # Set by graph.review from the audit trail, never by the writer.
+        # From the review trail (graph.review; the writer sets them on rejected deals it writes).
         "rejected", "review_note",
-        # Set by graph.browser.snapshot for Neo4j Browser: "$300B purchase, announced".
-        "short",
     ),
     doc="One deal one document states; `id` = DealRecord.deal_id. A rejected deal forms no FLOW.",
 )
@@ -142,6 +149,7 @@ SPEND_BACK = RelSpec(
 MANDATES = RelSpec("MANDATES", "Deal", "Product", (), "The deal requires this hardware: a flow recipient -> vendor.")
 MADE_BY = RelSpec("MADE_BY", "Product", "Company", (), "The product's vendor.")
 STATED_BY = RelSpec("STATED_BY", "Deal", "Evidence", ("extractor", "confidence"), "Where the deal is stated.")
+EMBEDDED_AS = RelSpec("EMBEDDED_AS", "Evidence", "EvidenceVector", (), "The sentence's embedding.")
 IN_DOCUMENT = RelSpec("IN_DOCUMENT", "Evidence", "Document", (), "The document the sentence is in.")
 ABOUT = RelSpec("ABOUT", "Review", "Deal", (), "The deal (or Company, for a merge) a correction concerns.")
 FLOW = RelSpec(
@@ -149,15 +157,15 @@ FLOW = RelSpec(
     (
         "deal_ids", "kinds", "amount_usd", "statuses", "docs", "sources", "tentative", "confidence",
         "first_seen", "latest", "label",
-        # A short caption for Neo4j Browser ("$100B invest +1"), set by graph.browser.snapshot.
+        # A short caption for Neo4j Browser ("$100B invest +1"), set by the writer with the FLOW.
         "short",
     ),
     "Derived by the writer: every non-denied deal leg from start to end, aggregated; loop queries walk it.",
 )
 
-NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, DEAL, ALERT, REVIEW, LOOP, GRAPH_STATE)
+NODES: tuple[NodeSpec, ...] = (COMPANY, PRODUCT, DOCUMENT, EVIDENCE, EVIDENCE_VECTOR, DEAL, ALERT, REVIEW, LOOP, GRAPH_STATE)
 RELATIONSHIPS: tuple[RelSpec, ...] = (
-    PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, IN_DOCUMENT, ABOUT, FLOW,
+    PAYS, TO, SPEND_BACK, MANDATES, MADE_BY, STATED_BY, EMBEDDED_AS, IN_DOCUMENT, ABOUT, FLOW,
 )
 
 EMBEDDING_DIMENSIONS = 384

@@ -10,11 +10,11 @@ What is in force is the latest correction per target:
 - ``dismiss`` / ``undismiss`` a loop: its alerts stay quiet until the loop changes
   (``graph.alerts``).
 
-The writer does not know about reviews (it re-derives FLOWs from every deal and creates the
-names the records carry), so ``apply_reviews`` re-applies the trail after a load: it sets the
-rejection flags again, merges names the load brought back and re-derives the FLOWs of the pairs
-concerned with the writer's own ``aggregate_flow``. The alert export and ``exposure`` call it
-before reading loops.
+A correction takes effect when it is made: ``apply_reviews`` sets the rejection flags, merges
+the names and re-derives the FLOWs of the pairs concerned with the writer's own
+``aggregate_flow`` and ``read_flow_legs``. Later loads honour the trail as they write
+(``graph.writer.Corrections``): a merged name is mapped before any company is written, and a
+rejected deal is stored flagged and forms no FLOW, so no step has to run after a load.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from graph.captions import REJECTED_PREFIX
 from graph.queries import run_query, server_gone
-from graph.writer import aggregate_flow
+from graph.writer import INCREMENTAL_LIMIT, aggregate_flow, corrections_from_trail
 from ouroboros.core.errors import GraphError, InputError
 from ouroboros.core.ids import stable_hash
 
@@ -85,32 +86,10 @@ def in_force(driver: Driver) -> InForce:
     """The corrections in force now (the latest per target)."""
     with driver.session() as session:
         rows = run_query(session, "review_latest").data()
-    rejected: dict[str, str] = {}
-    aliases: dict[str, str] = {}
-    dismissed: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        latest = row["latest"]
-        if latest["action"] == "reject":
-            rejected[row["target"]] = f"rejected by {latest['who']} at {latest['at'][:19]}: {latest.get('why', '')}"
-        elif latest["action"] == "merge":
-            aliases[row["target"]] = latest["into"]
-        elif latest["action"] == "dismiss":
-            dismissed[row["target"]] = json.loads(latest["state"]) if latest.get("state") else {}
-    return InForce(rejected, _resolve_chains(aliases), dismissed)
-
-
-def _resolve_chains(aliases: dict[str, str]) -> dict[str, str]:
-    """A merged into B merged into C: A goes to C (a cycle of merges stops where it repeats)."""
-    resolved: dict[str, str] = {}
-    for name in aliases:
-        seen = {name}
-        target = aliases[name]
-        while target in aliases and aliases[target] not in seen:
-            seen.add(target)
-            target = aliases[target]
-        if target != name:
-            resolved[name] = target
-    return resolved
+    corrections = corrections_from_trail(rows)
+    dismissed = {row["target"]: json.loads(row["latest"]["state"]) if row["latest"].get("state") else {}
+                 for row in rows if row["latest"]["action"] == "dismiss"}
+    return InForce(corrections.rejected, corrections.aliases, dismissed)
 
 
 def record(driver: Driver, review: Review) -> None:
@@ -203,12 +182,14 @@ def _any_flagged(driver: Driver) -> bool:
 
 
 def _apply(tx: ManagedTransaction, force: InForce) -> bool:
+    # The writer's GraphState lock first: a concurrent load's batch runs wholly before or after.
+    run_query(tx, "lock_graph")
     pairs: set[Pair] = set()
     for name, into in sorted(force.aliases.items()):
         for row in run_query(tx, "review_merge_company", **{"from": name, "into": into}):
             pairs.update((a, b) for a, b in row["pairs"])
     changed = [row["id"] for row in run_query(tx, "review_sync_rejections", ids=sorted(force.rejected),
-                                              notes=force.rejected)]
+                                              notes=force.rejected, prefix=REJECTED_PREFIX)]
     for row in run_query(tx, "review_deal_pairs", ids=sorted({*changed, *force.rejected})):
         a, b = row["investor"], row["recipient"]
         pairs.add((a, b))
@@ -220,26 +201,35 @@ def _rederive(tx: ManagedTransaction, pairs: set[Pair]) -> bool:
     """Derive the FLOW of each pair again from its deals that are not rejected; True if one changed."""
     if not pairs:
         return False
-    rows = run_query(tx, "review_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(pairs)]).data()
+    # The writer's own read of the legs, which leaves rejected deals out.
+    rows = run_query(tx, "read_flow_legs", pairs=[{"from": a, "to": b} for a, b in sorted(pairs)]).data()
     upserts: list[dict[str, Any]] = []
     removals: list[dict[str, str]] = []
-    existence_changed = False
+    changed: dict[str, bool] = {}  # company -> whether a FLOW of it appeared (as the writer counts them)
+    appeared_or_vanished = 0
     for row in rows:
         props = aggregate_flow(row["legs"])
         current = row["current"]
         if props is None:
             if current is not None:
                 removals.append({"from": row["from"], "to": row["to"]})
-                existence_changed = True
+                appeared_or_vanished += 1
+                for name in (row["from"], row["to"]):
+                    changed.setdefault(name, False)
         elif current is None or _differs(current, props):
             upserts.append({"from": row["from"], "to": row["to"], "props": props})
-            existence_changed |= current is None
+            if current is None:
+                appeared_or_vanished += 1
+                changed.update({row["from"]: True, row["to"]: True})
     if upserts:
         run_query(tx, "review_upsert_flows", rows=upserts)
     if removals:
         run_query(tx, "review_delete_flows", pairs=removals)
-    if existence_changed:
-        run_query(tx, "review_mark_components_stale")
+    if changed:
+        # A FLOW appeared or vanished: Company.scc is brought up to date before loops are read.
+        run_query(tx, "count_flow_changes", limit=INCREMENTAL_LIMIT,
+                  changes=appeared_or_vanished,
+                  rows=[{"name": n, "added": added} for n, added in sorted(changed.items())])
     if upserts or removals:
         log.info("reviews re-derived %d flow(s) and removed %d", len(upserts), len(removals))
     return bool(upserts or removals)

@@ -27,6 +27,7 @@ counted, and what a batch reads (which deals and FLOWs exist) stays true until i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import unicodedata
@@ -39,6 +40,8 @@ import networkx as nx
 from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
+from graph.captions import REJECTED_PREFIX, flow_caption
+from graph.captions import deal_caption as short_deal_caption
 from graph.model import MAX_KEY_BYTES, NON_FLOW_STATUSES, TENTATIVE_STATUSES, evidence_id
 from graph.queries import all_queries, run_query, server_gone
 from ouroboros.core.errors import GraphError, ServerError
@@ -92,6 +95,60 @@ class _Batch:
     ids: list[str] = field(default_factory=list)  # the records' deal ids, computed once
 
 
+@dataclass(frozen=True)
+class Corrections:
+    """The analysts' corrections in force (graph.review keeps the trail); the writer honours them.
+
+    ``aliases`` maps a merged name to its company: records are written with it, so a reload never
+    creates the merged company. ``rejected`` maps a deal id to its note: the deal is stored,
+    flagged, and forms no FLOW.
+    """
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    def aliased(self, record: DealRecord) -> DealRecord:
+        """``record`` with every company name it carries mapped through the aliases."""
+        if not self.aliases:
+            return record
+        names = self.aliases
+        changes: dict[str, Any] = {k: names[v] for k, v in (("investor", record.investor),
+                                                             ("recipient", record.recipient)) if v in names}
+        if record.spend_back is not None and record.spend_back.payee in names:
+            changes["spend_back"] = record.spend_back.model_copy(update={"payee": names[record.spend_back.payee]})
+        if record.hardware_mandate is not None and record.hardware_mandate.vendor in names:
+            changes["hardware_mandate"] = record.hardware_mandate.model_copy(
+                update={"vendor": names[record.hardware_mandate.vendor]})
+        return record.model_copy(update=changes) if changes else record
+
+
+def corrections_from_trail(rows: Iterable[dict[str, Any]]) -> Corrections:
+    """The rejections and aliases in force, from the ``review_latest`` rows (latest per target)."""
+    aliases: dict[str, str] = {}
+    rejected: dict[str, str] = {}
+    for row in rows:
+        latest = row["latest"]
+        if latest["action"] == "reject":
+            rejected[row["target"]] = f"rejected by {latest['who']} at {latest['at'][:19]}: {latest.get('why', '')}"
+        elif latest["action"] == "merge":
+            aliases[row["target"]] = latest["into"]
+    return Corrections(aliases=resolve_aliases(aliases), rejected=rejected)
+
+
+def resolve_aliases(aliases: dict[str, str]) -> dict[str, str]:
+    """A merged into B merged into C: A goes to C (a cycle of merges stops where it repeats)."""
+    resolved: dict[str, str] = {}
+    for name in aliases:
+        seen = {name}
+        target = aliases[name]
+        while target in aliases and aliases[target] not in seen:
+            seen.add(target)
+            target = aliases[target]
+        if target != name:
+            resolved[name] = target
+    return resolved
+
+
 # Drivers whose server has the schema already: the schema is created once per process and server.
 _schema_ready: weakref.WeakSet[Driver] = weakref.WeakSet()
 
@@ -109,12 +166,23 @@ def ensure_schema(driver: Driver, *, force: bool = False) -> None:
         with driver.session() as session:
             for query in statements:
                 session.run(query.text).consume()
+            _migrate_fingerprints(session)
     except (ServiceUnavailable, SessionExpired) as e:
         raise ServerError(f"Neo4j stopped answering while creating the schema ({e}); check `ouroboros neo4j "
                           "status`, start it again and rerun") from e
     except Neo4jError as e:
         raise GraphError(f"creating the graph schema failed at {query.name!r}: {e.message}") from e
     _schema_ready.add(driver)
+
+
+def _migrate_fingerprints(session: Any) -> None:
+    """Older homes stored each deal's fingerprint as JSON: store its digest instead (idempotent).
+
+    The digest of the same JSON is what the writer computes now, so ``updated_at`` does not move.
+    """
+    while rows := run_query(session, "migrate_json_fingerprints", limit=10_000).data():
+        run_query(session, "migrate_set_fingerprints",
+                  rows=[{"id": r["id"], "fingerprint": fingerprint_digest(r["fingerprint"])} for r in rows]).consume()
 
 
 # -- checking and cleaning records -------------------------------------------------------------
@@ -266,8 +334,9 @@ def document_row(doc: str, source: SourceDocument | None) -> dict[str, Any]:
 def deal_fingerprint(record: DealRecord) -> str:
     """A digest of everything about a deal that may change while its id stays the same.
 
-    The same JSON as ``record.model_dump(mode="json")`` of those fields gives (tested), built by
-    hand: the dump costs more than the rest of a row together.
+    The sha256 (16 hex digits, so Browser's property panel shows no JSON) of the JSON
+    ``record.model_dump(mode="json")`` of those fields gives (tested), built by hand: the dump
+    costs more than the rest of a row together.
     """
     sb, hm = record.spend_back, record.hardware_mandate
     content = {
@@ -278,12 +347,17 @@ def deal_fingerprint(record: DealRecord) -> str:
         "status": record.status, "confidence": record.confidence, "extractor": record.extractor,
         "fx": None if record.fx is None else record.fx.model_dump(),
     }
-    return json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return fingerprint_digest(json.dumps(content, sort_keys=True, ensure_ascii=False))
+
+
+def fingerprint_digest(content: str) -> str:
+    """The stored form of a deal fingerprint (also applied to the JSON ones older homes hold)."""
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
 def deal_caption(record: DealRecord) -> str:
-    """What Neo4j Browser shows on a deal node: its kind and amount as written."""
-    return f"{record.kind} {record.amount_text}" if record.amount_text else record.kind
+    """What Neo4j Browser shows on a deal node: "$300B purchase, announced" (graph.captions)."""
+    return short_deal_caption(record.kind, record.amount_usd, record.status)
 
 
 def deal_row(record: DealRecord, deal_id: str | None = None) -> dict[str, Any]:
@@ -333,6 +407,7 @@ def aggregate_flow(legs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
             "tentative": leg["status"] in TENTATIVE_STATUSES, "confidence": float(leg["confidence"] or 0.0),
             "first_seen": leg["first_seen"] or None, "latest": date,
             "label": flow_label([leg["kind"]], leg["amount_usd"]),
+            "short": flow_caption([leg["kind"]], leg["amount_usd"]),
         }
     amounts = [leg["amount_usd"] for leg in live if leg["amount_usd"] is not None]
     kinds = sorted({leg["kind"] for leg in live})
@@ -350,6 +425,7 @@ def aggregate_flow(legs: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
         "first_seen": min((leg["first_seen"] for leg in live if leg["first_seen"]), default=None),
         "latest": max(dates, default=None),
         "label": flow_label(kinds, amount),
+        "short": flow_caption(kinds, amount),
     }
 
 
@@ -476,8 +552,10 @@ def _write_batch(
     """One transaction: documents, their deals (replacing stale ones) and the FLOWs they touch."""
     # The GraphState lock first: concurrent batches and component refreshes wait for this one.
     run_query(tx, "lock_graph")
-    records = batch.records
-    ids = batch.ids or [r.deal_id for r in records]
+    # The ids are the records' own (a merge keeps a deal's id); the names written are the aliased ones.
+    ids = batch.ids or [r.deal_id for r in batch.records]
+    corrections = read_corrections(tx)
+    records = [corrections.aliased(r) for r in batch.records]
     keep = sorted(set(ids))
     stored = run_query(tx, "upsert_documents", rows=[document_row(doc, sources.get(doc)) for doc in batch.docs]).data()
     published = {row["id"]: row["published"] for row in stored}
@@ -504,6 +582,9 @@ def _write_batch(
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
     first_seen = _write_deals(tx, records, ids, now, replacing)
+    flagged = [{"id": i, "note": corrections.rejected[i]} for i in sorted(set(ids)) if i in corrections.rejected]
+    if flagged:
+        run_query(tx, "review_flag_rejected", rows=flagged, prefix=REJECTED_PREFIX)
     # Each leg keeps the sentence that states it: its own when the document states it apart.
     spend_backs = [
         {"deal_id": i, "payee": r.spend_back.payee, "what": r.spend_back.what, "amount_usd": r.spend_back.amount_usd,
@@ -523,7 +604,14 @@ def _write_batch(
         run_query(tx, "delete_orphan_evidence", docs=batch.docs)
     if _crash_hook is not None:
         _crash_hook(index)
-    return _derive_flows(tx, touched, batch_legs(records, ids, first_seen, published))
+    live = [(r, i) for r, i in zip(records, ids, strict=True) if i not in corrections.rejected]
+    legs = batch_legs([r for r, _ in live], [i for _, i in live], first_seen, published)
+    return _derive_flows(tx, touched, legs)
+
+
+def read_corrections(runner: Any) -> Corrections:
+    """The corrections in force now (one read of the review trail, usually a handful of nodes)."""
+    return corrections_from_trail(run_query(runner, "review_latest"))
 
 
 def _write_deals(

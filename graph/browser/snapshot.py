@@ -1,36 +1,28 @@
-"""What Neo4j Browser shows that the loader does not write: Loop nodes, short captions, round-trip figures.
+"""What Neo4j Browser shows that the loader does not write: Loop nodes and round-trip figures.
 
 Browser can only draw what is in the graph, and a loop id is a hash computed in Python, so
 ``refresh_browser`` stores a snapshot: one ``(:Loop {id, rank, chain, orgs, money_usd, shares})``
-per loop (the guide draws one at a time by rank or id), a short ``short`` caption on every FLOW
-("$100B invest +1", "$40B buy") and Deal ("$300B purchase, announced") for the style sheet, and the
-round-trip figures on each company on a loop. ``ouroboros graph browser`` refreshes it when it
-starts; the writer rewrites FLOW properties on every load, so run it again after a load.
+per loop (the guide draws one at a time by rank or id) and the round-trip figures on each
+company on a loop. ``ouroboros graph browser`` refreshes it when it starts. The short captions
+("$100B invest +1" on a FLOW, "$300B purchase, announced" on a Deal) are the writer's, written
+with the FLOW and the deal (graph.captions); the refresh only fills FLOWs an older writer left
+without one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from neo4j import Driver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
+from graph.captions import flow_caption
 from graph.exposure import compute_exposure, format_share, read_flows
 from graph.loops import find_loops
 from graph.queries import run_query
-from graph.review import apply_reviews
 from ouroboros.core.errors import GraphError
 from ouroboros.core.formatting import format_usd, now_iso
-
-# Short words for the kinds, so captions fit on a relationship line.
-KIND_WORDS = {
-    "investment": "invest", "purchase": "buy", "spend_back": "spend-back", "mandate": "mandate",
-    "warrant": "warrant", "backstop": "backstop", "loan": "loan", "stake_sale": "stake sale",
-}
-# The money legs first: a spend-back or mandate rides on another deal.
-_LEG_ORDER = ("investment", "purchase", "loan", "backstop", "warrant", "stake_sale", "spend_back", "mandate")
 
 
 @dataclass(frozen=True)
@@ -39,28 +31,11 @@ class Snapshot:
 
     loops: int
     companies: int
-    flows: int
-    deals: int
-
-
-def flow_caption(kinds: Sequence[str], amount_usd: float | None) -> str:
-    """A FLOW's short caption: amount, main kind, how many more kinds ("$100B invest +2")."""
-    ordered = sorted(kinds, key=lambda k: _LEG_ORDER.index(k) if k in _LEG_ORDER else len(_LEG_ORDER))
-    word = KIND_WORDS.get(ordered[0], ordered[0]) if ordered else "flow"
-    more = f" +{len(ordered) - 1}" if len(ordered) > 1 else ""
-    return f"{format_usd(amount_usd)} {word}{more}" if amount_usd is not None else f"{word}{more}"
-
-
-def deal_caption(kind: str, amount_usd: float | None, status: str | None, rejected: bool = False) -> str:
-    """A deal's short caption: "$300B purchase, announced" (or "REJECTED ...")."""
-    amount = f"{format_usd(amount_usd)} " if amount_usd is not None else ""
-    text = f"{amount}{kind.replace('_', ' ')}, {(status or '').replace('_', ' ')}".rstrip(", ")
-    return f"REJECTED {text}" if rejected else text
+    flows: int  # FLOWs an older writer left without a caption
 
 
 def refresh_browser(driver: Driver, *, max_length: int = 6) -> Snapshot:
-    """Write the Browser snapshot: Loop nodes, short captions, round-trip figures (see the module docstring)."""
-    apply_reviews(driver)
+    """Write the Browser snapshot: Loop nodes, round-trip figures (see the module docstring)."""
     loops = find_loops(driver, max_length=max_length)
     shares = {item.company: item for item in compute_exposure(read_flows(driver), loops)}
     loop_rows = [{
@@ -77,20 +52,16 @@ def refresh_browser(driver: Driver, *, max_length: int = 6) -> Snapshot:
     } for item in shares.values()]
     try:
         with driver.session() as session:
-            sources = run_query(session, "snapshot_caption_sources").single()
-            flow_rows = [{"from": f["from"], "to": f["to"], "short": flow_caption(f["kinds"] or [], f.get("amount_usd"))}
-                         for f in sources["flows"]]
-            deal_rows = [{"id": d["id"], "short": deal_caption(d["kind"], d.get("amount_usd"), d.get("status"),
-                                                              bool(d.get("rejected")))}
-                         for d in sources["deals"]]
+            flow_rows = [{"from": f["from"], "to": f["to"], "short": flow_caption(f["kinds"] or [], f["amount_usd"])}
+                         for f in run_query(session, "snapshot_flows_without_caption")]
 
             def write(tx: Any) -> None:
                 run_query(tx, "snapshot_loops", rows=loop_rows, now=now_iso()).consume()
                 run_query(tx, "snapshot_company_figures", rows=company_rows).consume()
-                run_query(tx, "snapshot_flow_captions", rows=flow_rows).consume()
-                run_query(tx, "snapshot_deal_captions", rows=deal_rows).consume()
+                if flow_rows:
+                    run_query(tx, "snapshot_flow_captions", rows=flow_rows).consume()
 
             session.execute_write(write)
     except (Neo4jError, ServiceUnavailable) as e:
         raise GraphError(f"writing the Browser snapshot failed: {e}; rerun `ouroboros graph browser`") from e
-    return Snapshot(len(loop_rows), len(company_rows), len(flow_rows), len(deal_rows))
+    return Snapshot(len(loop_rows), len(company_rows), len(flow_rows))

@@ -41,8 +41,30 @@ RETURN a.name AS from, b.name AS to, properties(f) AS props
 ORDER BY from, to
 
 // name: inspect_evidence_embedding_sizes
+// The vector of each sentence, on its own node (none left on the Evidence node itself).
 MATCH (e:Evidence)
-RETURN e.text AS text, size(e.embedding) AS dimensions
+OPTIONAL MATCH (e)-[:EMBEDDED_AS]->(v:EvidenceVector)
+RETURN e.text AS text, size(v.embedding) AS dimensions, e.embedding IS NOT NULL AS on_evidence
+
+// name: old_home_evidence_index
+// An older home's vector index, on Evidence.embedding (graph.writer.ensure_schema drops it).
+CREATE VECTOR INDEX evidence_embedding IF NOT EXISTS
+FOR (e:Evidence) ON (e.embedding)
+OPTIONS {indexConfig: {`vector.dimensions`: 384, `vector.similarity_function`: 'cosine'}}
+
+// name: old_home_layout
+// What an older writer stored: the embedding on the Evidence node and the fingerprint as JSON.
+// params: embeddings, fingerprints
+MATCH (e:Evidence)-[r:EMBEDDED_AS]->(v:EvidenceVector)
+SET e.embedding = $embeddings[e.id]
+DELETE r, v
+WITH count(*) AS moved
+MATCH (d:Deal)
+SET d.fingerprint = $fingerprints[d.id]
+
+// name: inspect_deal_bookkeeping
+MATCH (d:Deal)
+RETURN d.id AS id, d.fingerprint AS fingerprint, d.updated_at AS updated_at ORDER BY id
 
 // name: inspect_alerts
 MATCH (a:Alert)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from neo4j import Driver
 
 from extractors.evaluate import gold_document_path, load_gold
-from graph import writer
+from graph import model, writer
 from graph.driver import reset_graph
 from graph.loops import canonical_rotation, find_loops
 from ouroboros.core.errors import InputError
@@ -218,11 +219,47 @@ def test_two_deals_between_a_pair_stay_two_and_evidence_is_embedded(clean_graph:
     assert rows(clean_graph, "inspect_deals_per_document") == [{"doc": "e.txt", "deals": 3}]
     flow = next(f["props"] for f in rows(clean_graph, "inspect_flows") if f["from"] == "Acme")
     assert flow["amount_usd"] == 3e9 and len(flow["deal_ids"]) == 2  # two deals, one walkable FLOW
-    assert {r["dimensions"] for r in rows(clean_graph, "inspect_evidence_embedding_sizes")} == {384}
+    sizes = rows(clean_graph, "inspect_evidence_embedding_sizes")
+    assert {(r["dimensions"], r["on_evidence"]) for r in sizes} == {(384, False)}
 
     (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
                       limit=1)
     assert nearest["text"] == "Birch signed a cloud contract with Acme."
+
+
+def test_schema_setup_migrates_an_older_home(clean_graph: Driver) -> None:
+    """Embeddings on Evidence and JSON fingerprints (older writers) move off the nodes an analyst clicks."""
+    from extractors.embeddings import embed_texts
+
+    records = [
+        deal("m.txt", "Acme", "Birch", amount=1e9, evidence="Acme invested $1 billion in Birch."),
+        deal("m.txt", "Birch", "Acme", kind="purchase", evidence="Birch signed a cloud contract with Acme."),
+    ]
+    writer.load_records(clean_graph, records, embed=embed_texts)
+    before = rows(clean_graph, "inspect_deal_bookkeeping")
+    vectors = embed_texts([r.evidence for r in records])
+    old_json = {}
+    for record in records:
+        content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
+        content["extractor"] = record.extractor
+        old_json[record.deal_id] = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    with clean_graph.session() as session:
+        run_test_query(session, "old_home_evidence_index").consume()
+        run_test_query(session, "old_home_layout", fingerprints=old_json,
+                       embeddings={model.evidence_id(r.doc, r.evidence): list(v)
+                                   for r, v in zip(records, vectors, strict=True)}).consume()
+    assert {r["on_evidence"] for r in rows(clean_graph, "inspect_evidence_embedding_sizes")} == {True}
+
+    for _ in range(2):  # idempotent: the second setup finds nothing to move
+        writer.ensure_schema(clean_graph, force=True)
+        sizes = rows(clean_graph, "inspect_evidence_embedding_sizes")
+        assert {(r["dimensions"], r["on_evidence"]) for r in sizes} == {(384, False)}
+        assert rows(clean_graph, "inspect_deal_bookkeeping") == before  # digests again, same updated_at
+    (nearest,) = rows(clean_graph, "similar_evidence", embedding=embed_texts(["Birch buys cloud from Acme"])[0],
+                      limit=1)
+    assert nearest["text"] == "Birch signed a cloud contract with Acme."
+    writer.load_records(clean_graph, records, embed=embed_texts)  # a reload after the migration changes nothing
+    assert rows(clean_graph, "inspect_deal_bookkeeping") == before
 
 
 def test_loops_match_networkx_on_a_dense_random_graph(clean_graph: Driver) -> None:
@@ -254,7 +291,7 @@ def test_the_loop_statement_walks_at_most_max_loop_length_companies() -> None:
 
 
 def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
-    """Stored fingerprints stay valid: the writer's fast fingerprint equals the pydantic dump it replaced."""
+    """Stored fingerprints stay valid: the writer's fast fingerprint is the digest of the pydantic dump it replaced."""
     from graph.writer import deal_fingerprint
 
     for record in [
@@ -265,7 +302,8 @@ def test_the_hand_built_fingerprint_is_the_model_dump() -> None:
     ]:
         content = record.model_dump(mode="json", exclude={"doc", "kind", "investor", "recipient", "evidence"})
         content["extractor"] = record.extractor
-        assert deal_fingerprint(record) == json.dumps(content, sort_keys=True, ensure_ascii=False)
+        dumped = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        assert deal_fingerprint(record) == hashlib.sha256(dumped.encode("utf-8")).hexdigest()[:16]
 
 
 def test_one_leg_flows_take_the_short_path_to_the_same_result() -> None:

@@ -15,6 +15,7 @@ from graph.queries import run_query
 from graph.review import merge_names, reject_deal, restore_deal, trail
 from graph.writer import load_records
 from ouroboros.core.errors import InputError
+from ouroboros.core.records import SourceDocument
 from tests.integration.test_exposure import B, deal, small_graph
 
 pytestmark = pytest.mark.integration
@@ -43,8 +44,26 @@ def test_a_rejected_deal_stays_with_its_note_but_closes_no_loop(clean_graph: Dri
     acme = company_shares(exposure(clean_graph))["Acme"]
     assert (acme.inbound_usd, acme.round_trip_usd) == (7 * B, 4 * B)  # Cedar's $3B is out
 
-    # The same documents loaded again: the writer knows nothing of reviews; they are applied again.
+    # The same documents loaded again: the writer honours the rejection as it writes, so the FLOW
+    # never comes back (read straight after the load: no review step runs in between).
     load_records(clean_graph, records)
+    assert "Acme -> Birch -> Cedar -> Acme" not in chains(clean_graph)
+    with clean_graph.session() as session:
+        flows = {(r["a"], r["b"]) for r in session.run("MATCH (a:Company)-[:FLOW]->(b:Company) "
+                                                       "RETURN a.name AS a, b.name AS b")}
+        node = session.run("MATCH (d:Deal {id: $id}) RETURN d {.*} AS d", id=cedar_acme.deal_id).single(strict=True)["d"]
+    assert ("Cedar", "Acme") not in flows and ("Birch", "Cedar") in flows
+    assert node["rejected"] is True and node["caption"] == "REJECTED $3B purchase, reported"
+    assert "sold, not bought" in node["review_note"]
+
+    # Its document drops the deal (the node is deleted), then states it again: a new node, still rejected.
+    load_records(clean_graph, [], [SourceDocument(doc="s2.txt", text="", source="test")])
+    load_records(clean_graph, records)
+    with clean_graph.session() as session:
+        node = session.run("MATCH (d:Deal {id: $id}) RETURN d {.*} AS d", id=cedar_acme.deal_id).single(strict=True)["d"]
+        cedar_acme_flows = session.run("MATCH (:Company {name: 'Cedar'})-[f:FLOW]->(:Company {name: 'Acme'}) "
+                                       "RETURN count(f) AS n").single(strict=True)["n"]
+    assert node["rejected"] is True and cedar_acme_flows == 0
     export_alerts(clean_graph, tmp_path / "a.jsonl")
     sent = {tuple(json.loads(line)["loop"]["orgs"]) for line in (tmp_path / "a.jsonl").read_text().splitlines()}
     assert ("Acme", "Birch") in sent and ("Acme", "Birch", "Cedar") not in sent
@@ -55,6 +74,9 @@ def test_a_rejected_deal_stays_with_its_note_but_closes_no_loop(clean_graph: Dri
 
     restore_deal(clean_graph, cedar_acme.deal_id, who="ben", why="checked again: it is a purchase")
     assert "Acme -> Birch -> Cedar -> Acme" in chains(clean_graph)
+    with clean_graph.session() as session:
+        node = session.run("MATCH (d:Deal {id: $id}) RETURN d {.*} AS d", id=cedar_acme.deal_id).single(strict=True)["d"]
+    assert "rejected" not in node and node["caption"] == "$3B purchase, reported"
     assert company_shares(exposure(clean_graph))["Acme"].round_trip_usd == 7 * B
     with pytest.raises(InputError, match="not rejected"):
         restore_deal(clean_graph, cedar_acme.deal_id, who="ben")
@@ -74,11 +96,24 @@ def test_a_merged_name_stays_merged_after_the_next_load(clean_graph: Driver) -> 
     assert "Acme Inc." not in names
     assert flow["amount"] == 9 * B and set(flow["kinds"]) == {"purchase", "spend_back"}
 
-    load_records(clean_graph, alias)  # re-ingestion brings the old name back ...
-    acme = company_shares(exposure(clean_graph))["Acme"]  # ... and the alias merges it again
+    # Re-ingestion states the old name again: the writer maps it before writing any company, so
+    # the merged company is never created (read straight after the load: no review step runs).
+    load_records(clean_graph, alias)
     with clean_graph.session() as session:
         names = {row["name"] for row in session.run("MATCH (c:Company) RETURN c.name AS name")}
+        parties = session.run("MATCH (a:Company)-[:PAYS]->(d:Deal {id: $id})-[:TO]->(b:Company) "
+                              "RETURN a.name AS a, b.name AS b", id=alias[0].deal_id).single(strict=True)
     assert "Acme Inc." not in names
+    assert (parties["a"], parties["b"]) == ("Birch", "Acme")  # the deal keeps its id, under the canonical name
+    # A new document naming the merged company, as investor this time: mapped too.
+    load_records(clean_graph, [deal("s8.txt", "investment", "Acme Inc.", "Fir", 1 * B)])
+    with clean_graph.session() as session:
+        names = {row["name"] for row in session.run("MATCH (c:Company) RETURN c.name AS name")}
+        flows = {(r["a"], r["b"]) for r in session.run("MATCH (a:Company)-[:FLOW]->(b:Company) "
+                                                       "RETURN a.name AS a, b.name AS b")}
+    assert "Acme Inc." not in names and ("Acme", "Fir") in flows
+    load_records(clean_graph, [], [SourceDocument(doc="s8.txt", text="", source="test")])
+    acme = company_shares(exposure(clean_graph))["Acme"]
     # In: Birch 9 + Cedar 3 + Elm 2 + Fir 1; Acme->Birch (10) carries min(10, 9 + 3) back.
     assert (acme.inbound_usd, acme.round_trip_usd) == (15 * B, 10 * B)
     with pytest.raises(InputError, match="not in the graph"):

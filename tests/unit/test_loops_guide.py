@@ -28,11 +28,11 @@ def test_style_sheet_tells_labels_apart_and_labels_flows() -> None:
                for label in ("Company", "Product", "Deal")}
     assert len(set(colours.values())) == 3
     assert re.search(r"relationship\.FLOW \{[^}]*caption: '\{short\}';", style)
-    assert re.search(r"node\.Deal \{[^}]*caption: '\{short\}';", style)
+    assert re.search(r"node\.Deal \{[^}]*caption: '\{caption\}';", style)
 
 
 def test_short_captions_fit_on_a_line() -> None:
-    from graph.browser.snapshot import deal_caption, flow_caption
+    from graph.captions import deal_caption, flow_caption
 
     assert flow_caption(["investment", "spend_back"], 1e11) == "$100B invest +1"
     assert flow_caption(["mandate", "purchase", "spend_back"], None) == "buy +2"
