@@ -82,7 +82,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold"}),
     "is_purchase": lambda c: c.kind == "purchase",
     # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
-    "payee_sells_nothing": lambda c: _payee_sells_nothing(c),
+    "payee_sells_nothing": _payee_sells_nothing,
     # "a $2 billion partnership", "a multibillion-dollar partnership"
     "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),
     # "the sale of Nvidia shares"

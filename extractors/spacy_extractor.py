@@ -14,13 +14,13 @@ from extractors.resolve import CompanyResolver
 from ouroboros.core.records import DealRecord, HardwareMandate, SourceDocument, SpendBack
 
 
-@lru_cache(maxsize=1)
 def _as_written(evidence: str, prepared: str, original: str) -> str:
     """The evidence sentence as the original text writes it (same offsets as the prepared text)."""
     start = prepared.find(evidence)
     return original[start: start + len(evidence)] if start >= 0 else evidence
 
 
+@lru_cache(maxsize=1)
 def shared_product_resolver() -> CompanyResolver:
     """A resolver used only for product names (registry knowledge, nothing run-specific)."""
     return CompanyResolver()
