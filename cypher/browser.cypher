@@ -23,8 +23,9 @@ MATCH p = (:Company {name: l.orgs[i]})-[:FLOW]->(:Company {name: l.orgs[(i + 1) 
 RETURN p
 
 // name: browser_loop_deals
-// The deals behind loop $loop as a table: each flow's deals with their sentence, document
-// title, URL and date (rejected deals are marked).
+// The deals behind loop $loop as a table, one row per leg: each flow's deals with the sentence
+// that states that leg (a spend-back or mandate leg cites its own sentence, not the
+// investment's), the document's title, URL, outlet and date (rejected deals are marked).
 // params: loop
 MATCH (l:Loop)
 WHERE l.rank = $loop OR (size(toString($loop)) >= 4 AND l.id STARTS WITH toString($loop))
@@ -35,11 +36,17 @@ UNWIND f.deal_ids AS deal_id
 MATCH (d:Deal {id: deal_id})-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (doc:Document {id: d.doc})
 MATCH (payer:Company)-[:PAYS]->(d)-[:TO]->(payee:Company)
+OPTIONAL MATCH (d)-[s:SPEND_BACK]->(b)
+OPTIONAL MATCH (d)-[m:MANDATES]->(:Product)-[:MADE_BY]->(b)
+WITH i, a, b, d, e, doc, payer, payee, payer = a AND payee = b AS own_leg,
+     head(collect(s.evidence)) AS spend_back_text, head(collect(m.evidence)) AS mandate_text,
+     count(s) > 0 AS spend_back
 RETURN i + 1 AS step, a.name + ' -> ' + b.name AS flow,
-       CASE WHEN payer = a AND payee = b THEN '' WHEN EXISTS { (d)-[:SPEND_BACK]->(b) } THEN 'spend-back of '
-            ELSE 'mandate of ' END + d.caption + ' ' + payer.name + ' -> ' + payee.name AS deal,
-       e.text AS sentence,
-       coalesce(doc.title, d.doc) AS document, doc.source AS url, coalesce(doc.published, left(d.first_seen, 10)) AS date,
+       CASE WHEN own_leg THEN '' WHEN spend_back THEN 'spend-back of ' ELSE 'mandate of ' END
+         + d.caption + ' ' + payer.name + ' -> ' + payee.name AS deal,
+       CASE WHEN own_leg THEN e.text ELSE coalesce(spend_back_text, mandate_text, e.text) END AS sentence,
+       coalesce(doc.title, d.doc) AS document, coalesce(doc.url, doc.source) AS url, doc.outlet AS outlet,
+       coalesce(doc.published, left(d.first_seen, 10)) AS date,
        coalesce(d.review_note, '') AS review, d.id AS deal_id
 ORDER BY step, date
 
@@ -71,7 +78,8 @@ MATCH (a:Company)-[:PAYS]->(d)-[:TO]->(b:Company)
 OPTIONAL MATCH (d)-[:STATED_BY]->(e:Evidence)
 OPTIONAL MATCH (doc:Document {id: d.doc})
 RETURN role, a.name AS from, d.caption AS deal, b.name AS to, e.text AS sentence,
-       coalesce(doc.title, d.doc) AS document, doc.source AS url, coalesce(d.review_note, '') AS review
+       coalesce(doc.title, d.doc) AS document, coalesce(doc.url, doc.source) AS url,
+       coalesce(d.review_note, '') AS review
 ORDER BY role, from, to
 
 // name: browser_company_deals

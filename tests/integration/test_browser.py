@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 LOOP_COMPANIES = {"NVIDIA", "OpenAI", "Oracle", "Microsoft", "AMD", "CoreWeave", "Amazon", "Anthropic", "Google"}
 D01_URL = "https://news.example/2025/09/22/nvidia-openai"
 D01_TITLE = "NVIDIA to put up to $100 billion into OpenAI, tightening a circle of AI spending"
+BRIEF_INVESTMENT = "NVIDIA plans to invest $100 billion in OpenAI."
+BRIEF_SPEND_BACK = "OpenAI will in turn spend that money on computing capacity from Oracle."
 
 
 def gold_with_d01_sentences() -> tuple[list[DealRecord], list[SourceDocument]]:
@@ -54,6 +56,10 @@ def gold_with_d01_sentences() -> tuple[list[DealRecord], list[SourceDocument]]:
         for record in line.deals:
             if record.doc == "d01.txt":
                 record = record.model_copy(update={"evidence": evidence[(record.investor, record.recipient)]})
+            elif record.doc == "circular_deals_brief.txt" and record.spend_back and record.spend_back.payee == "Oracle":
+                # A spend-back stated in a sentence of its own: its leg must cite that sentence.
+                spend_back = record.spend_back.model_copy(update={"evidence": BRIEF_SPEND_BACK})
+                record = record.model_copy(update={"evidence": BRIEF_INVESTMENT, "spend_back": spend_back})
             records.append(record)
     d01 = SourceDocument(doc="d01.txt", text=text, source=D01_URL, title=D01_TITLE, published="2025-09-22")
     return records, [d01]
@@ -128,8 +134,11 @@ def test_analyst_reads_loops_companies_shares_and_reviews_from_the_guide(
 
             def block(caption: str) -> None:
                 """Put the guide's block with this caption into the editor and run it."""
-                page.get_by_text(caption).locator("xpath=..").locator("pre").click()
-                expect(page.get_by_test_id("activeEditor")).to_contain_text("RETURN", timeout=10_000)
+                pre = page.get_by_text(caption).locator("xpath=..").locator("pre")
+                first_line = pre.inner_text().strip().splitlines()[0]
+                pre.click()
+                # The editor shows only the block's first lines: wait for the first one to arrive.
+                expect(page.get_by_test_id("activeEditor")).to_contain_text(first_line, timeout=10_000)
                 run()
 
             def top() -> Any:
@@ -169,6 +178,10 @@ def test_analyst_reads_loops_companies_shares_and_reviews_from_the_guide(
                                           timeout=30_000)
             for text in (D01_TITLE, D01_URL, "2025-09-22", "$300B purchase, reported OpenAI -> Oracle", "spend-back of "):
                 expect(top()).to_contain_text(text)
+            # The OpenAI -> Oracle spend-back leg cites its own sentence, not the investment's.
+            spend_back_row = top().locator("tr", has_text="spend-back of ").filter(has_text="OpenAI -> Oracle")
+            expect(spend_back_row).to_contain_text(BRIEF_SPEND_BACK)
+            expect(spend_back_row).not_to_contain_text(BRIEF_INVESTMENT)
             shot("loop-deals")
 
             page.get_by_text("Next").click()  # One company
