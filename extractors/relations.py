@@ -169,6 +169,9 @@ class RelationMatcher:
         obj_head = next((c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")), None)
         obj_lemmas = {t.lemma_.lower() for t in trigger.children if t.dep_ == "dobj"}
         if obj_head is not None:
+            # "closed a $600 million Series C": a named round's words are its object's too.
+            obj_lemmas |= {t.lemma_.lower() for t in obj_head.children if t.dep_ == "compound"}
+        if obj_head is not None:
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.subtree if t.dep_ in ("pobj",) and t.head.head == obj_head}
         clause = Clause(trigger=trigger, is_verb=is_verb, object_lemmas=frozenset(obj_lemmas), slots=slots,
                         funded=trigger.i in funded_triggers, kind=base.kind, rank=ctx.vendor_rank)

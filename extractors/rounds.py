@@ -28,7 +28,7 @@ MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "fu
 LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
 # The words the member rules start from.
-MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside"}
+MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make"}
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
@@ -50,9 +50,12 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
     for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS):
         lemma = token.lemma_.lower()
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
-            objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
-            if any(o.lemma_.lower() in ROUND_NOUNS | MONEY_WORDS | {"package", "facility", "loan"}
-                   or o.i in {s.root.i for s in ctx.doc.spans[MONEY]} for o in objects):
+            # ("advmod": the small model sometimes parses "closed a $600 million funding round" so)
+            objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass", "advmod", "npadvmod")]
+            # "closed a $600 million Series C": the round's name counts as a round word.
+            words = {w.lemma_.lower() for o in objects for w in [o, *o.children] if w is o or w.dep_ == "compound"}
+            if words & (ROUND_NOUNS | MONEY_WORDS | {"package", "facility", "loan"}) or any(
+                    o.i in {s.root.i for s in ctx.doc.spans[MONEY]} for o in objects):
                 for subject in subjects_of(token):
                     raiser = ctx.company_at(antecedent(subject, ctx))
                     if raiser:
@@ -108,23 +111,31 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                 if any(o.lemma_.lower() in DEBT_PARTS or any(t.lemma_.lower() in LOAN_WORDS for t in o.subtree)
                        for o in objects if o.lower_ != "part"):
                     kind = "loan"
+            elif lemma == "participate" and not any(c.dep_ in ("dobj", "prep") for c in token.children):
+                # "Corvane also participated" (in the round stated just before).
+                backers = subjects_of(token)
+                backers += [c for b in backers for c in conjuncts(b)]
+        elif lemma == "make" and token.pos_ == "VERB" and any(c.dep_ == "prt" and c.lower_ == "up" for c in token.children):
+            # "while Coatue and Altimeter make up the remaining $10 billion" (of the round).
+            objects = [c for c in token.children if c.dep_ == "dobj"]
+            if any(o.i in {m.root.i for m in ctx.doc.spans[MONEY]} or o.lemma_.lower() in {"rest", "remainder", "balance"}
+                   for o in objects):
+                backers = _listed(subjects_of(token), ctx)
+            objects = []
         elif token.lower_ == "participation":
-            backers = [g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
-                       for g in c.children if g.dep_ == "pobj"]
-            backers += [c for b in backers for c in conjuncts(b)]
+            backers = _listed([g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
+                               for g in c.children if g.dep_ == "pobj"], ctx)
         elif lemma in ("include", "comprise", "feature") and token.pos_ == "VERB":
             subjects = subjects_of(token)
             if any(s.lemma_.lower() in MEMBER_NOUNS for s in subjects):
                 objects = [t for s in subjects for t in s.subtree]
                 # Every company named in the list, however the parser hung the list together.
-                listed = [t for c in token.children if c.dep_ == "dobj" for t in c.subtree if t.i in ctx.by_token]
-                backers = [t for t in listed if ctx.by_token[t.i].root.i == t.i]
+                backers = _listed([c for c in token.children if c.dep_ == "dobj"], ctx)
                 if any(s.lemma_.lower() in LENDER_NOUNS for s in subjects):
                     kind = "loan"
         elif lemma == "alongside" and token.head.pos_ == "VERB" and (
                 token.head.lemma_.lower() in ("join", "participate", "take", "invest", "lead", "back")):
-            backers = [g for g in token.children if g.dep_ == "pobj"]
-            backers += [c for b in backers for c in conjuncts(b)]
+            backers = _listed([g for g in token.children if g.dep_ == "pobj"], ctx)
         if not backers or negated(token) or hypothetical(token) or addressed_to_reader(token):
             continue
         index = sent_of[token.i]
@@ -139,7 +150,7 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             investor = ctx.company_at(backer)
             if investor is None or investor == recipient:
                 continue
-            status = anchor[3] if anchor and token.pos_ != "VERB" or lemma == "include" and anchor else \
+            status = anchor[3] if anchor and token.pos_ != "VERB" or lemma in ("include", "make") and anchor else \
                 deal_status(token, kind, True)
             found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
                                    trigger=token.i, evidence=sents[index].text.strip(), status=status))
@@ -191,3 +202,10 @@ def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> 
 def _content_gap(sents: list[Span], start: int, end: int) -> int:
     """How many sentences after ``start`` up to ``end`` have three words or more."""
     return sum(1 for sent in sents[start + 1: end + 1] if sum(t.is_alpha for t in sent) >= 3)
+
+
+def _listed(heads: list[Token], ctx: DocContext) -> list[Token]:
+    """Every company named under ``heads``, however the parser hung the list together
+    ("from Corvane Semiconductor and Helix Partners" can come out with one name as a modifier of the other)."""
+    listed = [t for head in heads for t in head.subtree if t.i in ctx.by_token]
+    return [t for t in listed if ctx.by_token[t.i].root.i == t.i]

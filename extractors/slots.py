@@ -14,7 +14,7 @@ from spacy.tokens import Token
 from extractors.components import company_text
 from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
 from extractors.mentions import DocContext
-from extractors.vocabulary import GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, SHARES
+from extractors.vocabulary import GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
 
 
 class SlotCollector:
@@ -107,6 +107,12 @@ class SlotReader:
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
+                        # "received $600 million in funding from X": the round's prepositions are the verb's.
+                        for pobj in grandchild.children:
+                            if pobj.dep_ == "pobj" and pobj.lemma_.lower() in ROUND_NOUNS:
+                                for prep in pobj.children:
+                                    if prep.dep_ == "prep":
+                                        self.prep(ctx, prep, trigger_tokens, add)
             elif dep == "prep":
                 self.prep(ctx, child, trigger_tokens, add)
             elif dep == "poss":
@@ -251,8 +257,28 @@ class SlotReader:
                 continue
             if child.i in ctx.by_token and child.head.lower_ in ("like", "as", "including", "of", "such"):
                 return company_text(ctx.by_token[child.i])
-        return None
+        return named_after_description(ctx, token)
 
+
+
+# Word classes that end a descriptive phrase ("startup", "cloud provider") before a name.
+NOT_DESCRIPTIVE = frozenset({"ADP", "CCONJ", "SCONJ", "DET", "PRON", "AUX", "PART", "NUM", "PUNCT"})
+
+
+def named_after_description(ctx: DocContext, token: Token) -> str | None:
+    """The company a descriptive phrase introduces, when the parser cut the phrase from the name:
+    "in artificial intelligence startup Anthropic" can come out with "intelligence" as the object
+    and "startup Anthropic" elsewhere. Up to three lower-case words may stand between them."""
+    doc = token.doc
+    if not token.is_lower or token.pos_ not in ("NOUN", "ADJ"):
+        return None
+    for j in range(token.i + 1, min(token.i + 4, len(doc))):
+        if j in ctx.by_token:
+            return company_text(ctx.by_token[j]) if j > token.i + 1 else None
+        word = doc[j]
+        if not (word.is_alpha and word.is_lower) or word.pos_ in NOT_DESCRIPTIVE:
+            return None
+    return None
 
 
 def hyphen_partners(ctx: DocContext, token: Token) -> list[Token]:

@@ -14,7 +14,7 @@ SHARES = frozenset({"stock", "share", "shares", "stake", "equity", "holding", "h
 # Nouns for a sales contract ("landed a contract from X": a sale, not funding).
 CONTRACT_NOUNS = frozenset({"contract", "order", "deal", "agreement", "commitment", "business"})
 # Nouns for a round of funding.
-ROUND_NOUNS = frozenset({"round", "financing", "funding", "raise", "investment", "offering"})
+ROUND_NOUNS = frozenset({"round", "financing", "funding", "raise", "investment", "offering", "series"})
 # Words of lending.
 LOAN_WORDS = frozenset({"loan", "borrowing", "credit", "lend", "lender", "borrow", "financing", "debt"})
 # Heads of a hardware noun phrase: "Kestrel K2 accelerators", "Trainium chips".
