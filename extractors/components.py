@@ -255,7 +255,9 @@ class CompanyRecognizer:
         text = clean_name(span.text)
         if text.casefold() in _NOT_COMPANIES or not text[:1].isupper():
             return False
-        if text.isupper() and len(text) > 5:  # page headers: "UNITED STATES", "FORM 8-K"
+        if text.isupper() and (len(text) > 5 or _is_dateline(span)):  # page headers: "UNITED STATES", "FORM 8-K"
+            return False
+        if _is_wire_credit(span):
             return False
         # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
@@ -401,6 +403,20 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _is_dateline(span: Span) -> bool:
+    """"SEOUL (Reuters) -", "PARIS, Oct 2 -": a capitalised place opening a line, then a bracket or comma."""
+    doc = span.doc
+    opens_line = span.start == 0 or "\n" in doc[span.start - 1].text_with_ws
+    return opens_line and span.end < len(doc) and doc[span.end].text in ("(", ",", "-", "—", "–")
+
+
+def _is_wire_credit(span: Span) -> bool:
+    """"SEOUL (Reuters) -": the agency credited in a dateline's brackets reports the deal, it is no party."""
+    doc = span.doc
+    return (span.start >= 2 and doc[span.start - 1].text == "(" and span.end < len(doc) and doc[span.end].text == ")"
+            and doc[span.start - 2].text.isupper() and _is_dateline(doc[span.start - 2: span.start - 1]))
 
 
 def _lower_case_text(text: str) -> bool:

@@ -10,6 +10,7 @@ keys fail when the file is loaded, like spaCy's SpanRuler rejects a malformed pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -26,7 +27,7 @@ from ouroboros.core.records import DEAL_KINDS
 PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", "at", "for", "on", "with", "of", "by"})
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
-    "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender",
+    "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by",
 }) | PREPOSITION_SLOTS
 
 
@@ -58,6 +59,10 @@ def _payee_sells_nothing(clause: Clause) -> bool:
     return payer is not None and payee is not None and clause.rank(payee) <= clause.rank(payer)
 
 
+# "if the provider cannot sell it to other customers": a promise to buy what nobody else bought.
+BACKSTOP_CLAUSE = re.compile(r"\bnot sold\b|\b(?:cannot|can't|can not|unable to|fails to|doesn't|does not) sell\b", re.I)
+
+
 CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # "sold its stake in X", "bought Intel stock"
     "object_is_shares": lambda c: bool(c.object_lemmas & SHARES),
@@ -69,6 +74,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "warrant_below": lambda c: "warrant" in c.object_lemmas or "warrants" in {t.lower_ for t in c.trigger.subtree},
     # "provide financing to X": a loan
     "loan_words_below": lambda c: bool(_subtree_lemmas(c.trigger) & LOAN_WORDS),
+    # "secured 5 gigawatts of compute capacity from X", "locked in a $12 billion package of capacity": goods bought
+    "object_is_goods": lambda c: bool(c.object_lemmas & GOODS_HEADS),
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "pledged $1 billion for X" (no "to")
@@ -89,7 +96,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "shares_below": lambda c: bool(_subtree_lemmas(c.trigger) & SHARES),
     # "buy any capacity that goes unsold"
     "backstop_words": lambda c: bool({t.lower_ for t in c.trigger.subtree} & {"unsold", "residual", "unused", "excess"})
-    or "not sold" in c.trigger.sent.text,
+    or BACKSTOP_CLAUSE.search(c.trigger.sent.text) is not None,
 }
 
 

@@ -33,7 +33,10 @@ def unique(names: list[str]) -> list[str]:
 
 def conjuncts(token: Token) -> list[Token]:
     """The tokens coordinated with ``token`` ("Orrin, Pell and Vask": Pell and Vask for Orrin)."""
-    found: list[Token] = []
+    # "Corvane Semiconductor and Pellow Systems" can come out with the first name as a modifier of
+    # the second ("Semiconductor" an nmod of "Systems", carrying the "and"): it is coordinated too.
+    found: list[Token] = [c for c in token.children if c.dep_ in ("nmod", "compound") and c.pos_ == "PROPN"
+                          and any(g.dep_ == "cc" for g in c.children) and any(g.dep_ == "conj" for g in c.children)]
     stack = [c for c in token.children if c.dep_ == "conj"]
     while stack:
         conj = stack.pop(0)
@@ -51,12 +54,14 @@ def subject_of(token: Token) -> Token | None:
 def subjects_of(token: Token) -> list[Token]:
     """The subject_of(s) of a verb, inherited through "agreed to X", "plans to X", "X and Y" and gerunds.
 
-    A dateline ("SEATTLE, Feb 9 (Wire) - Tessaly Cloud will invest") can give a verb two subjects.
+    A dateline ("SEATTLE, Feb 9 (Wire) - Tessaly Cloud will invest") can give a verb two subjects,
+    or hang the company on the place as an apposition ("SEOUL (Wire) - Tessaly Cloud and ...").
     """
     found = _subject_walk(token)
     if found is None:
         return []
-    return [found] + [c for c in found.head.children if c.dep_ == found.dep_ and c.i != found.i]
+    named = [c for c in found.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
+    return [found] + [c for c in found.head.children if c.dep_ == found.dep_ and c.i != found.i] + named
 
 
 def _subject_walk(token: Token) -> Token | None:

@@ -168,6 +168,12 @@ class RelationMatcher:
         slots = collector.slots
         obj_head = next((c for c in trigger.children if c.dep_ in ("dobj", "nsubjpass")), None)
         obj_lemmas = {t.lemma_.lower() for t in trigger.children if t.dep_ == "dobj"}
+        if obj_head is None and is_verb:
+            # "locked in a $12 billion package of capacity": the particle parsed as a preposition.
+            obj_head = next((p for c in trigger.children if c.dep_ == "prep" and c.lower_ in ("in", "up")
+                             for p in c.children if p.dep_ == "pobj"), None)
+            if obj_head is not None:
+                obj_lemmas.add(obj_head.lemma_.lower())
         if obj_head is not None:
             # "closed a $600 million Series C": a named round's words are its object's too.
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.children if t.dep_ == "compound"}

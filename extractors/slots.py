@@ -14,7 +14,7 @@ from spacy.tokens import Token
 from extractors.components import company_text
 from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
 from extractors.mentions import DocContext
-from extractors.vocabulary import GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
+from extractors.vocabulary import FACILITY_NOUNS, GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
 
 
 class SlotCollector:
@@ -104,6 +104,7 @@ class SlotReader:
             elif dep in ("dobj", "dative", "attr", "oprd"):
                 add("dative" if dep == "dative" else "dobj", child)
                 self.object_mods(ctx, child, trigger_tokens, add)
+                self.made_by(child, add)
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
@@ -204,6 +205,10 @@ class SlotReader:
             if pobj.dep_ in ("pobj", "pcomp"):
                 add(name, pobj)
                 self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
+                if name == "for" and pobj.lemma_.lower() in FACILITY_NOUNS:
+                    for owner in pobj.children:
+                        if owner.dep_ == "poss":
+                            add(name, owner)
                 for conj in pobj.children:
                     if conj.dep_ == "conj":
                         add(name, conj)
@@ -212,6 +217,20 @@ class SlotReader:
                     if child.dep_ == "attr":
                         add(name, child)
 
+
+    @staticmethod
+    def made_by(head: Token, add: SlotCollector) -> None:
+        """"$15 billion of capacity earmarked by X", "chips made by X": the by-phrase of the object's
+        participle (on the object or on the noun of its of-phrase) names who sells the goods."""
+        nouns = [head] + [pobj for prep in head.children if prep.lower_ == "of" for pobj in prep.children
+                          if pobj.dep_ == "pobj"]
+        for noun in nouns:
+            for participle in noun.children:
+                if participle.dep_ == "acl" and participle.tag_ == "VBN":
+                    for agent in participle.children:
+                        if agent.dep_ == "agent":
+                            for pobj in agent.children:
+                                add("made_by", pobj)
 
     def object_mods(self, ctx: DocContext, head: Token, trigger_tokens: set[int], add: SlotCollector,
                      slot: str = "obj_mod") -> None:

@@ -27,3 +27,5 @@ PRODUCT_LINE_WORDS = HARDWARE_NOUNS | {"model"}
 GOODS_HEADS = HARDWARE_NOUNS | {"capacity", "service", "compute", "cloud", "computing", "time", "credit",
                                 "infrastructure", "stock", "share", "equity", "product", "software", "power",
                                 "cluster", "hardware", "stake", "offering", "model"}
+# Places goods go: "supply chips for OpenAI's data centers" names the buyer by its facilities.
+FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "cluster", "datacenter"})
