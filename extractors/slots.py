@@ -216,6 +216,9 @@ class SlotReader:
                 for child in pobj.subtree:
                     if child.dep_ == "attr":
                         add(name, child)
+                    # "to struggling chip maker Intel" parsed as "to struggling [a] chip maker, Intel".
+                    elif child.dep_ == "appos" and child.head.dep_ == "dobj" and child.head.head.i == pobj.i:
+                        add(name, child)
 
 
     @staticmethod
