@@ -84,6 +84,11 @@ def _subject_walk(token: Token) -> Token | None:
             current = current.head
             continue
         if current.dep_ == "relcl":
+            # "is in talks to invest": an infinitive hung on a noun is that noun's purpose, not a clause about it.
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in current.children) and current.head.pos_ == "NOUN" \
+                    and current.head.dep_ in ("pobj", "dobj", "attr"):
+                current = current.head
+                continue
             return current.head
         break
     if current.pos_ in ("NOUN", "PROPN") and current.i != token.i:

@@ -246,8 +246,9 @@ class SlotReader:
                     ("use", "purchase", "order", "deal", "agreement", "contract", "supply")):
                 continue
             if token.dep_ in ("poss", "compound", "nmod", "pobj", "conj", "amod"):
-                if token.dep_ == "poss" and head.lemma_ in HARDWARE_NOUNS | {"capacity", "service", "stock",
-                                                                             "share", "chip", "server"}:
+                # "Nerion's chips", "Tamsin's $2 billion round": whose goods, whose round.
+                if token.dep_ == "poss" and head.lemma_ in HARDWARE_NOUNS | ROUND_NOUNS | {
+                        "capacity", "service", "stock", "share", "chip", "server"}:
                     add("poss_obj", token)
                 owner_of_goods = token.dep_ == "poss" and token.head.lemma_.lower() in GOODS_HEADS
                 if token.i in ctx.by_token and token.dep_ != "poss" or owner_of_goods:
