@@ -57,6 +57,7 @@ class DocContext:
         self._words = [(strings[lemma].lower(), strings[lower]) for lemma, lower in doc.to_array(["LEMMA", "LOWER"])] \
             if len(doc) else []
         self.parents = self._parents()
+        self._described: dict[str, set[str]] | None = None  # what the text calls each company, when first asked
 
     def tokens_with(self, words: set[str] | frozenset[str]) -> list[Token]:
         """The tokens whose lemma or lower-case form is one of ``words``, in order."""
@@ -101,15 +102,46 @@ class DocContext:
 
     # -- kinds -------------------------------------------------------------------------------
     def kinds(self, name: str) -> set[str]:
-        """What sort of company ``name`` is: registry kinds, or from its last word ("Labs")."""
+        """What sort of company ``name`` is: registry kinds, what the text calls it ("Kestova, a cloud
+        operator"), or from its last word ("Labs")."""
         company = self.registry.by_name(name)
         if company is not None:
             return set(company.kinds)
+        if self._described is None:
+            self._described = self._described_kinds()
+        if name in self._described:
+            return self._described[name]
         words = name.lower().split()
         for n in (2, 1):
             if len(words) > n - 1 and " ".join(words[-n:]) in self.registry.name_kinds:
                 return set(self.registry.name_kinds[" ".join(words[-n:])])
         return set()
+
+    def _described_kinds(self) -> dict[str, set[str]]:
+        """What the text says an unknown company is, by the registry's descriptions: an apposition
+        ("Kestova, a cloud operator based in Oslo") or a title before the name ("chipmaker Zentrix")."""
+        descriptions = self.registry.descriptions
+        found: dict[str, set[str]] = {}
+        for span in self.companies:
+            phrases: list[list[str]] = []
+            for noun in span.root.children:
+                if noun.dep_ == "appos" and noun.pos_ == "NOUN":
+                    phrases.append([t.lower_ for t in noun.lefts if t.dep_ in ("compound", "amod")] + [noun.lemma_.lower()])
+            before: list[str] = []
+            for token in reversed(self.doc[max(span.start - 3, 0): span.start]):
+                # ("Chipmaker Zentrix ..." opening a sentence is a title too)
+                if not (token.is_alpha and (token.is_lower or token.is_sent_start and token.is_title)
+                        and token.pos_ in ("NOUN", "ADJ", "PROPN")):
+                    break
+                before.insert(0, token.lemma_.lower() if not before else token.lower_)
+            phrases.append(before)
+            for words in phrases:
+                key = next((" ".join(words[-n:]) for n in (3, 2, 1) if len(words) >= n
+                            and " ".join(words[-n:]) in descriptions), None)
+                if key is not None:
+                    found.setdefault(company_text(span), set()).update(descriptions[key])
+                    break
+        return found
 
     def vendor_rank(self, name: str) -> float:
         """4 for chip and hardware makers, 3.5 for data-centre operators, 3 for neoclouds, 2 for clouds,
