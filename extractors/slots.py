@@ -214,10 +214,9 @@ class SlotReader:
                         add(name, conj)
             if pobj.dep_ == "pcomp" or (pobj.dep_ == "pobj" and pobj.lower_ == "what"):
                 for child in pobj.subtree:
-                    if child.dep_ == "attr":
-                        add(name, child)
                     # "to struggling chip maker Intel" parsed as "to struggling [a] chip maker, Intel".
-                    elif child.dep_ == "appos" and child.head.dep_ == "dobj" and child.head.head.i == pobj.i:
+                    described = child.dep_ == "appos" and child.head.dep_ == "dobj" and child.head.head.i == pobj.i
+                    if child.dep_ == "attr" or described:
                         add(name, child)
 
 
