@@ -157,9 +157,11 @@ class CompanyRecognizer:
         product_tokens = {i for p in products for i in range(p.start, p.end)}
         named = [self._trim(span) for span in self.name_matcher(doc, as_spans=True)]
         # "proprietary Trainium AI chips" is a product, not a company called "Trainium AI".
+        # "Vask Cloud servers", "Corvane Semiconductor chips" keep their name: a company word ends it.
         named = [span for span in named if span is not None and self._is_name(span)
                  and not (set(range(span.start, span.end)) & product_tokens)
-                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS)]
+                 and not (span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS
+                          and span[-1].lower_ not in self.registry.name_kinds)]
         model_orgs: list[Span] = []
         if self.use_model_orgs:
             for ent in doc.ents:

@@ -28,6 +28,11 @@ LINKED_RE = re.compile(r"\b(?:as part of|under (?:the|that|this) (?:deal|agreeme
 DEAL_MONEY_WORDS = MONEY_WORDS | {"investment", "funding", "financing"}
 
 
+# Verbs that make a purchase a condition of the deal ("the investment is tied to / conditional on /
+# comes with a commitment to buy ...").
+TIED_LEMMAS = frozenset({"tie", "condition", "link", "come", "require", "hinge", "depend"})
+
+
 def _names_deal_money(token: Token) -> bool:
     return any(t.lower_ in DEAL_MONEY_WORDS for t in token.subtree)
 
@@ -46,13 +51,14 @@ class SpendBackFinder:
             {"LEFT_ID": "use", "REL_OP": ">", "RIGHT_ID": "spend",
              "RIGHT_ATTRS": {"DEP": {"IN": ["xcomp", "advcl", "conj"]}}},
         ]])
-        # "spent a big share of that money at X", "spend part of that new money on X", "spend the funds on X"
+        # "spent a big share of that money at X", "spend part of that new money on X", "spend the funds on X",
+        # "deploy the capital on X hardware"
         money_words = sorted(DEAL_MONEY_WORDS)
         self.funds_matcher.add("SPEND_FUNDS", [
-            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
+            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay", "deploy"]}}},
              {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "funds",
               "RIGHT_ATTRS": {"DEP": "dobj", "LOWER": {"IN": money_words}}}],
-            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay"]}}},
+            [{"RIGHT_ID": "spend", "RIGHT_ATTRS": {"LEMMA": {"IN": ["spend", "pay", "deploy"]}}},
              {"LEFT_ID": "spend", "REL_OP": ">", "RIGHT_ID": "part", "RIGHT_ATTRS": {"DEP": "dobj"}},
              {"LEFT_ID": "part", "REL_OP": ">>", "RIGHT_ID": "funds", "RIGHT_ATTRS": {"LOWER": {"IN": money_words}}}],
         ])
@@ -86,11 +92,14 @@ class SpendBackFinder:
                 subject = subject_of(token)
                 if subject is not None and mentions_funds(subject):
                     found[token.i] = any(t.lower_ in ("new", "fresh") for t in subject.subtree)
-                # "the funds will go toward renting GPUs from X"
-                for ancestor in list(token.ancestors)[:3]:
-                    if ancestor.lemma_ in ("go", "flow", "fund", "finance", "cover"):
+                # "the funds will go toward renting GPUs from X"; "the investment is tied to a commitment
+                # to purchase X capacity" (the deal's money, named by the deal noun, comes with the purchase).
+                for ancestor in list(token.ancestors)[:4]:
+                    lemma = ancestor.lemma_
+                    if lemma in ("go", "flow", "fund", "finance", "cover") or lemma in TIED_LEMMAS:
                         head_subject = next((c for c in ancestor.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-                        if head_subject is not None and mentions_funds(head_subject):
+                        names_money = mentions_funds if lemma not in TIED_LEMMAS else _names_deal_money
+                        if head_subject is not None and names_money(head_subject):
                             found[token.i] = any(t.lower_ in ("new", "fresh") for t in head_subject.subtree)
                 if token.head.lemma_ in ("mean", "meant", "intend", "help") and token.dep_ in ("xcomp",):
                     head_subject = subject_of(token.head)
