@@ -3,7 +3,8 @@
 ``en_core_web_sm`` reads "Microsoft Invests $10 Billion In OpenAI" as a string of proper names (no
 verb, no deal); in sentence case ("Microsoft invests $10 billion in OpenAI") it parses the deal.
 ``sentence_case_headlines(text)`` lowers the capital of the ordinary words of Title Case lines and
-keeps everything that may be a name, and the text keeps its length, so every character offset
+keeps everything that may be a name (ALL-CAPS lines likewise, their other words capitalised), and the
+text keeps its length, so every character offset
 (evidence, spans) still points at the same place of the original text.
 
 A word is lowered only when it is known to be an ordinary word: a function word, a money word, a
@@ -44,8 +45,7 @@ _SENTENCE_END = (".", "!", "?", ":", ";", ",")
 @lru_cache(maxsize=1)
 def _ordinary_words() -> frozenset[str]:
     """Headline words plus every deal word (frames and cues) of ``frames.yaml``."""
-    deal_words = {w for words in load_frames().trigger_lemmas().values() for w in words}
-    return HEADLINE_WORDS | frozenset(deal_words)
+    return HEADLINE_WORDS | _deal_words()
 
 
 @lru_cache(maxsize=1)
@@ -78,13 +78,77 @@ def _is_title_case_headline(line: str) -> bool:
     return len(longer) >= 2 and sum(w[0].isupper() for w in longer) >= 0.75 * len(longer)
 
 
+def _is_all_caps_headline(line: str) -> bool:
+    """A short line whose words are written in capitals and that names a deal ("HALBERD TO INVEST
+    $5 BILLION IN NIMBUS"); a filing's cover ("BRANNOCK HOLDINGS, INC.") stays as it is."""
+    words = [w for w in _WORD.findall(line) if len(w) > 1]
+    if not (3 <= len(words) <= 25 and sum(w.isupper() for w in words) >= 0.8 * len(words)):
+        return False
+    deal_words = _deal_words()
+    return any(_lemma_forms(w.lower()) & deal_words for w in words)
+
+
+@lru_cache(maxsize=1)
+def _deal_words() -> frozenset[str]:
+    """The trigger words of ``frames.yaml`` (verbs, nouns and cues)."""
+    return frozenset(w for words in load_frames().trigger_lemmas().values() for w in words)
+
+
+@lru_cache(maxsize=1)
+def _registry_names_any_case() -> re.Pattern[str]:
+    return re.compile(_registry_names().pattern, re.I)
+
+
+@lru_cache(maxsize=1)
+def _registry_spelling() -> dict[str, str]:
+    """Each registry spelling by its lower case ("nvidia" -> "NVIDIA", "openai" -> "OpenAI")."""
+    registry = load_registry()
+    return {spelling.lower(): spelling for company in registry.companies
+            for spelling in (company.name, *company.aliases, *company.products, *company.brands)}
+
+
+def _caps_to_sentence_case(line: str, lower_in_body: set[str], names_in_body: set[str]) -> str:
+    """An ALL-CAPS line in sentence case: registry names as the registry writes them, names the body
+    writes capitalised as the body does, ordinary words lowered, every other word capitalised (it
+    may be an unknown company's name). Two-letter words ("AI", "US") keep their capitals."""
+    chars = list(line)
+    named: set[int] = set()
+    for m in _registry_names_any_case().finditer(line):
+        spelling = _registry_spelling().get(m.group(0).lower())
+        if spelling is not None and len(spelling) == len(m.group(0)):
+            chars[m.start(): m.end()] = spelling
+            named.update(range(m.start(), m.end()))
+    body_spelling = {w.lower(): w for w in names_in_body}
+    ordinary = _ordinary_words()
+    company_words = set(load_registry().name_kinds)
+    name_before = False  # the previous word is (part of) a name: "HALBERD COMPUTE" keeps "Compute"
+    for match in _WORD.finditer(line):
+        word = match.group(0)
+        lower = word.lower()
+        if match.start() in named or not word.isupper():
+            name_before = match.start() in named or word[:1].isupper()
+            continue
+        if len(word) <= 2:
+            new = lower if lower in ordinary else word  # "TO", "IN" are words; "AI", "US" stay
+        elif (lower in lower_in_body or _lemma_forms(lower) & ordinary) and not (name_before and lower in company_words):
+            new = lower
+        else:
+            new = body_spelling.get(lower, word.capitalize())
+        name_before = new[:1].isupper()
+        if len(new) == len(word):
+            chars[match.start(): match.end()] = new
+    return "".join(chars)
+
+
 def sentence_case_headlines(text: str) -> str:
-    """``text`` with the ordinary words of its Title Case lines lowered (same length, same offsets)."""
+    """``text`` with the ordinary words of its Title Case lines lowered, and its ALL-CAPS lines in
+    sentence case (same length, same offsets)."""
     lines = text.split("\n")
-    headlines = {i for i, line in enumerate(lines) if _is_title_case_headline(line)}
-    if not headlines:
+    capitals = {i for i, line in enumerate(lines) if _is_all_caps_headline(line)}
+    headlines = {i for i, line in enumerate(lines) if i not in capitals and _is_title_case_headline(line)}
+    if not headlines and not capitals:
         return text
-    body = "\n".join(line for i, line in enumerate(lines) if i not in headlines)
+    body = "\n".join(line for i, line in enumerate(lines) if i not in headlines | capitals)
     lower_in_body = {w for w in _WORD.findall(body) if w.islower()}
     # Capitalised words run after a lower-case word: a name ("signed with Vask Cloud").
     names_in_body = {w for run in re.findall(r"(?<=[a-z,] )[A-Z][\w'’]*(?: [A-Z][\w'’]*)*", body)
@@ -110,4 +174,6 @@ def sentence_case_headlines(text: str) -> str:
 
     for i in headlines:
         lines[i] = lowered(lines[i])
+    for i in capitals:
+        lines[i] = _caps_to_sentence_case(lines[i], lower_in_body, names_in_body)
     return "\n".join(lines)

@@ -29,3 +29,17 @@ def test_prose_and_offsets_are_unchanged() -> None:
     assert prepared.split("\n")[1] == text.split("\n")[1]
     assert sentence_case_headlines("A sentence of prose, In Title Case, ending in a period.") == (
         "A sentence of prose, In Title Case, ending in a period.")
+
+
+def test_an_all_caps_headline_is_put_in_sentence_case() -> None:
+    text = "HALBERD COMPUTE TO INVEST $5 BILLION IN NIMBUS RIDGE LABS\nThe deal was signed on Monday."
+    prepared = sentence_case_headlines(text)
+    assert prepared.split("\n")[0] == "Halberd Compute to invest $5 billion in Nimbus Ridge Labs"
+    assert len(prepared) == len(text)
+    # Registry names as the registry writes them; two-letter names keep their capitals.
+    assert sentence_case_headlines("QUORRA AI RAISES $400 MILLION FROM OPENAI") == "Quorra AI raises $400 million from OpenAI"
+
+
+def test_an_all_caps_line_without_a_deal_word_is_kept() -> None:
+    cover = "BRANNOCK HOLDINGS, INC.\nQUARTERLY REPORT ON FORM 10-Q (EXCERPT)"
+    assert sentence_case_headlines(cover) == cover
