@@ -76,6 +76,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "loan_words_below": lambda c: bool(_subtree_lemmas(c.trigger) & LOAN_WORDS),
     # "secured 5 gigawatts of compute capacity from X", "locked in a $12 billion package of capacity": goods bought
     "object_is_goods": lambda c: bool(c.object_lemmas & GOODS_HEADS),
+    # "counts X among its customers"
+    "customer_below": lambda c: bool(_subtree_lemmas(c.trigger) & {"customer", "client", "buyer"}),
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "pledged $1 billion for X" (no "to")

@@ -161,7 +161,9 @@ class SlotReader:
         head = noun.head
         # Walk up through "of"-chains and conjunctions: "a string of purchases", "part of the deal".
         while head.dep_ in ("pobj", "conj") or head.pos_ == "ADP":
-            if head.pos_ == "ADP" and head.lower_ not in ("of", "through", "under", "in"):
+            # "agreed to a $12 billion deal with X": the deal is the object of the agreeing.
+            agreed_to = head.lower_ == "to" and head.head.lemma_ in ("agree", "commit", "sign")
+            if head.pos_ == "ADP" and head.lower_ not in ("of", "through", "under", "in") and not agreed_to:
                 break
             head = head.head
         # "Orrin, Tamsin's cloud partner in a $300 billion contract": the partner and whose partner it is.
@@ -191,6 +193,11 @@ class SlotReader:
             for child in verb.children:
                 if child.dep_ == "dobj":
                     add("cop_subj", child)
+        # "X is among the investors in Y's round"
+        if noun.dep_ == "pobj" and noun.head.lower_ == "among" and noun.head.head.lemma_ == "be":
+            for child in noun.head.head.children:
+                if child.dep_ == "nsubj":
+                    add("cop_subj", antecedent(child, ctx))
         # "one of NVIDIA's biggest buyers"
         if noun.dep_ == "pobj" and noun.head.lower_ == "of" and noun.head.head.dep_ == "attr":
             for child in noun.head.head.head.children:
