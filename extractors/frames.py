@@ -43,6 +43,8 @@ class Clause:
     kind: str
     # Who sells to whom: the vendor rank of a company (chip makers above clouds above everyone else).
     rank: Callable[[str], float] = lambda name: 1
+    # Whether a company is a fund, an investor or a bank (its money is funding, not a customer's).
+    is_funder: Callable[[str], bool] = lambda name: False
 
 
 def _governed_by(token: Token, lemmas: set[str]) -> bool:
@@ -61,6 +63,15 @@ def _payee_sells_nothing(clause: Clause) -> bool:
 
 # "if the provider cannot sell it to other customers": a promise to buy what nobody else bought.
 BACKSTOP_CLAUSE = re.compile(r"\bnot sold\b|\b(?:cannot|can't|can not|unable to|fails to|doesn't|does not) sell\b", re.I)
+
+
+def _payer_is_customer(clause: Clause) -> bool:
+    """"Vask Cloud will receive $3 billion from Tamsin Labs": a payer that ranks below the payee
+    and is no funder buys from it (unless the money is a round)."""
+    payer = next(iter(clause.slots.get("from", [])), None)
+    payee = next(iter(clause.slots.get("subj", [])), None)
+    return (payer is not None and payee is not None and clause.rank(payer) < clause.rank(payee)
+            and not clause.is_funder(payer) and not clause.object_lemmas & ROUND_NOUNS)
 
 
 CONDITIONS: dict[str, Callable[[Clause], bool]] = {
@@ -92,6 +103,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "is_purchase": lambda c: c.kind == "purchase",
     # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
     "payee_sells_nothing": _payee_sells_nothing,
+    "payer_is_customer": _payer_is_customer,
     # "a $2 billion partnership", "a multibillion-dollar partnership"
     "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),
     # "the sale of Nvidia shares"

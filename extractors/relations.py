@@ -180,7 +180,8 @@ class RelationMatcher:
         if obj_head is not None:
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.subtree if t.dep_ in ("pobj",) and t.head.head == obj_head}
         clause = Clause(trigger=trigger, is_verb=is_verb, object_lemmas=frozenset(obj_lemmas), slots=slots,
-                        funded=trigger.i in funded_triggers, kind=base.kind, rank=ctx.vendor_rank)
+                        funded=trigger.i in funded_triggers, kind=base.kind, rank=ctx.vendor_rank,
+                        is_funder=lambda name: bool(ctx.kinds(name) & FUNDER_KINDS))
         frame = base.refine(clause, frames.every_verb if is_verb else ())
         if frame is None:
             return []
