@@ -22,7 +22,7 @@ from functools import lru_cache
 from extractors.frames import load_frames
 from extractors.resolve import load_registry
 
-__all__ = ["sentence_case_headlines"]
+__all__ = ["sentence_case_headlines", "truecase_lower_case_text"]
 
 # Words of headlines that are not deal words of the frames: function words, money and time words,
 # and the verbs and nouns headlines use for deals ("inks", "seals", "taps", "stake", "talks").
@@ -177,3 +177,36 @@ def sentence_case_headlines(text: str) -> str:
     for i in capitals:
         lines[i] = _caps_to_sentence_case(lines[i], lower_in_body, names_in_body)
     return "\n".join(lines)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*)([a-z])")
+# Words a lower-case text lost the capitals of, that the parser reads better with them.
+_ACRONYMS = frozenset({"ai", "ceo", "cfo", "cto", "gpu", "gpus", "tpu", "tpus", "cpu", "cpus", "hbm", "uk", "eu"})
+_CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                       "february", "march", "april", "june", "july", "august", "september", "october",
+                       "november", "december"})
+
+
+def truecase_lower_case_text(text: str) -> str:
+    """A text written without capitals (a scraped page in lower case), with the capitals the parser
+    needs: registry names as the registry writes them, the first letter of each sentence, "I".
+    Same length, same offsets; any other text is returned as it is."""
+    letters = sum(c.isalpha() for c in text[:20000])
+    if letters < 200 or sum(c.isupper() for c in text[:20000]) * 200 >= letters:
+        return text
+    chars = list(text)
+    for m in _registry_names_any_case().finditer(text):
+        spelling = _registry_spelling().get(m.group(0).lower())
+        if spelling is not None and len(spelling) == len(m.group(0)):
+            chars[m.start(): m.end()] = spelling
+    for m in _SENTENCE_START.finditer(text):
+        chars[m.start(1)] = chars[m.start(1)].upper()
+    for m in re.finditer(r"(?<![\w'])i(?![\w'])", text):
+        chars[m.start()] = "I"
+    for m in re.finditer(r"[a-z]+", text):
+        word = m.group(0)
+        if word in _ACRONYMS:
+            chars[m.start(): m.end()] = word.upper()
+        elif word in _CALENDAR:
+            chars[m.start()] = word[0].upper()
+    return "".join(chars)

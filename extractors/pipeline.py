@@ -20,7 +20,7 @@ from extractors import components as _components  # noqa: F401  (registers the f
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
 from extractors.addressed import mask_addressed
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
-from extractors.headlines import sentence_case_headlines
+from extractors.headlines import sentence_case_headlines, truecase_lower_case_text
 from ouroboros.core.errors import ConfigError
 
 __all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of",
@@ -78,9 +78,9 @@ def get_nlp() -> Language:
 
 def prepare_text(text: str) -> str:
     """The text the pipeline parses: text addressed to a reader or a machine blanked
-    (``extractors.addressed``), Title Case headlines in sentence case (``extractors.headlines``).
-    Both keep the length, so offsets into it are offsets into ``text``."""
-    return sentence_case_headlines(mask_addressed(text))
+    (``extractors.addressed``), Title Case headlines in sentence case and a lower-case text given its
+    capitals (``extractors.headlines``). All keep the length, so offsets into it are offsets into ``text``."""
+    return truecase_lower_case_text(sentence_case_headlines(mask_addressed(text)))
 
 
 def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int, str]]:

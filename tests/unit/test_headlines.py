@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractors.headlines import sentence_case_headlines
+from extractors.headlines import sentence_case_headlines, truecase_lower_case_text
 
 
 def test_ordinary_words_of_a_headline_are_lowered_and_names_kept() -> None:
@@ -43,3 +43,12 @@ def test_an_all_caps_headline_is_put_in_sentence_case() -> None:
 def test_an_all_caps_line_without_a_deal_word_is_kept() -> None:
     cover = "BRANNOCK HOLDINGS, INC.\nQUARTERLY REPORT ON FORM 10-Q (EXCERPT)"
     assert sentence_case_headlines(cover) == cover
+
+
+def test_a_lower_case_text_gets_the_capitals_the_parser_needs() -> None:
+    text = ("amazon said on monday it will invest $4 billion in anthropic, the ai startup. " * 4).strip()
+    prepared = truecase_lower_case_text(text)
+    assert prepared.startswith("Amazon said on Monday it will invest $4 billion in Anthropic, the AI startup. Amazon")
+    assert len(prepared) == len(text)
+    written = "Amazon said it will invest $4 billion in Anthropic. " * 8
+    assert truecase_lower_case_text(written) == written  # a text with its capitals is left as it is
