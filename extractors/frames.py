@@ -27,7 +27,7 @@ from ouroboros.core.records import DEAL_KINDS
 PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", "at", "for", "on", "with", "of", "by"})
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
-    "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by",
+    "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by", "shares_of",
 }) | PREPOSITION_SLOTS
 
 
@@ -65,6 +65,16 @@ def _payee_sells_nothing(clause: Clause) -> bool:
 BACKSTOP_CLAUSE = re.compile(r"\bnot sold\b|\b(?:cannot|can't|can not|unable to|fails to|doesn't|does not) sell\b", re.I)
 
 
+def _spells_out_warrant(trigger: Token) -> bool:
+    """"warrants to acquire shares of X" (the verb hung on the warrant, or beside it as the
+    complement of "receive warrants to acquire")."""
+    warrant_words = ("warrant", "option")
+    if trigger.dep_ in ("acl", "relcl"):
+        return trigger.head.lemma_.lower() in warrant_words
+    return trigger.dep_ == "xcomp" and any(c.dep_ == "dobj" and c.lemma_.lower() in warrant_words
+                                          for c in trigger.head.children)
+
+
 def _payer_is_customer(clause: Clause) -> bool:
     """"Vask Cloud will receive $3 billion from Tamsin Labs": a payer that ranks below the payee
     and is no funder buys from it (unless the money is a round)."""
@@ -87,10 +97,16 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "loan_words_below": lambda c: bool(_subtree_lemmas(c.trigger) & LOAN_WORDS),
     # "secured 5 gigawatts of compute capacity from X", "locked in a $12 billion package of capacity": goods bought
     "object_is_goods": lambda c: bool(c.object_lemmas & GOODS_HEADS),
+    # "receive warrants to acquire shares"
+    "object_is_warrant": lambda c: bool(c.object_lemmas & {"warrant", "warrants"}),
+    # "warrants to acquire shares of X": a verb that spells out what a warrant gives
+    "under_warrant": lambda c: _spells_out_warrant(c.trigger),
     # "counts X among its customers"
     "customer_below": lambda c: bool(_subtree_lemmas(c.trigger) & {"customer", "client", "buyer"}),
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
+    # "leases capacity to X" (no "from")
+    "to_without_from": lambda c: "to" in c.slots and "from" not in c.slots,
     # "pledged $1 billion for X" (no "to")
     "for_without_to": lambda c: "for" in c.slots and "to" not in c.slots,
     # "committed to deploy", or deploying another deal's money

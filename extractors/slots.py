@@ -129,6 +129,16 @@ class SlotReader:
                         self.prep(ctx, grandchild, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self.noun_context(ctx, trigger, add)
+        # "warrants to acquire 41 million shares of X", "X shares", "X's stock": whose shares they are.
+        for token in trigger.subtree:
+            if token.lemma_.lower() in SHARES:
+                for child in token.children:
+                    if child.dep_ in ("compound", "poss"):
+                        add("shares_of", child)
+                    elif child.dep_ == "prep" and child.lower_ in ("of", "in"):
+                        for pobj in child.children:
+                            if pobj.dep_ == "pobj":
+                                add("shares_of", pobj)
         if trigger.lemma_ in LOAN_WORDS or any(c.dep_ == "compound" and c.lemma_ in LOAN_WORDS for c in trigger.children):
             for token in trigger.sent:
                 if token.lower_ == "lender" and token.head.lower_ == "as":
