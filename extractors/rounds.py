@@ -28,7 +28,8 @@ MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "fu
 LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
 # The words the member rules start from.
-MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make"}
+MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make",
+                "among"}
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
@@ -122,6 +123,10 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                    for o in objects):
                 backers = _listed(subjects_of(token), ctx)
             objects = []
+        elif lemma == "among" and any(p.lemma_.lower() in MEMBER_NOUNS for p in token.children if p.dep_ == "pobj"):
+            # "raised $1.1 billion, with Nvidia and Aker among the investors"
+            backers = _listed([p for w in token.head.children if w.dep_ == "prep" and w.lower_ == "with"
+                               for p in w.children if p.dep_ == "pobj"], ctx)
         elif token.lower_ == "participation":
             backers = _listed([g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
                                for g in c.children if g.dep_ == "pobj"], ctx)
