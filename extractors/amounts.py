@@ -30,6 +30,8 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
         own_clause = {t.i for t in trigger.subtree}
         for span in money:
             distance = min(tree_distance(trigger, span.root), tree_distance(anchor, span.root))
+            if _from_party(ctx, span, candidate.investor):
+                distance = -1  # "raising $20 billion, including $2 billion from X": X's own amount
             # At equal distance the amount in the deal word's own clause: "raised $20 billion, of which
             # Helix contributed $2 billion" gives Helix its $2 billion, not the round's total.
             outside = span.root.i not in own_clause
@@ -53,6 +55,13 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             candidate.amount_text = ctx.doc[span.start: converted.end + 1].text
             used_money.add(converted.start)
     # A second candidate of the same deal word (title + body) may share the amount.
+
+
+def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
+    """Whether the amount is said to come from ``investor`` ("$2 billion from X")."""
+    return investor is not None and any(
+        ctx.company_at(pobj) == investor for prep in span.root.children if prep.dep_ == "prep" and prep.lower_ == "from"
+        for pobj in prep.children if pobj.dep_ == "pobj")
 
 
 def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> None:

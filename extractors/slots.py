@@ -108,9 +108,11 @@ class SlotReader:
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
-                        # "received $600 million in funding from X": the round's prepositions are the verb's.
+                        # "received $600 million in funding from X", "raising $20 billion, including
+                        # $2 billion from X": the round's (or the part's) prepositions are the verb's.
                         for pobj in grandchild.children:
-                            if pobj.dep_ == "pobj" and pobj.lemma_.lower() in ROUND_NOUNS:
+                            if pobj.dep_ == "pobj" and (pobj.lemma_.lower() in ROUND_NOUNS or
+                                                        grandchild.lower_ == "including" and pobj.like_num):
                                 for prep in pobj.children:
                                     if prep.dep_ == "prep":
                                         self.prep(ctx, prep, trigger_tokens, add)
@@ -253,10 +255,13 @@ class SlotReader:
 
     def object_mods(self, ctx: DocContext, head: Token, trigger_tokens: set[int], add: SlotCollector,
                      slot: str = "obj_mod") -> None:
-        """Companies and product vendors inside an object phrase, not crossing into other deals."""
+        """Companies and product vendors inside an object phrase, not crossing into other deals
+        nor into where the goods go ("chips for the Abilene site")."""
         stack = [c for c in head.children]
         while stack:
             token = stack.pop()
+            if token.dep_ == "prep" and any(p.lemma_.lower() in FACILITY_NOUNS for p in token.children):
+                continue
             if token.dep_ in ("relcl", "acl", "advcl", "ccomp", "appos") or (
                 token.i in trigger_tokens and token.pos_ in ("NOUN", "VERB") and token.lemma_ not in
                     ("use", "purchase", "order", "deal", "agreement", "contract", "supply")):
