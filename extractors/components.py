@@ -52,6 +52,9 @@ _NOT_COMPANIES = {
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
 # Words before a person's name ("Nvidia chief Jensen Huang", "CEO Sam Altman").
+# Common words an explainer puts before a letter to make a stand-in ("Vendor A sells to Cloud C").
+_PLACEHOLDER_WORDS = {"vendor", "company", "firm", "startup", "lab", "investor", "customer", "supplier", "partner",
+                      "buyer", "seller", "fund", "bank", "provider", "player", "party"}
 _PERSON_TITLES = {"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman", "chairwoman",
                   "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
                   "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"}
@@ -185,7 +188,7 @@ class CompanyRecognizer:
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = self._aliases_and_headlines(doc, filter_spans(companies))
+        companies = [c for c in self._aliases_and_headlines(doc, filter_spans(companies)) if not self._placeholder(c)]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
 
@@ -245,6 +248,15 @@ class CompanyRecognizer:
         if end > start and doc[end - 1].text == "'s":
             end -= 1
         return Span(doc, start, end) if end > start else None
+
+    def _placeholder(self, span: Span) -> bool:
+        """"Vendor A", "Lab B", "Cloud C": an explainer's stand-in (a common word and one capital
+        letter) is no company; a registry name is never one."""
+        words = [t.text for t in span]
+        if len(words) != 2 or not (len(words[1]) == 1 and words[1].isupper()) or self.registry.by_name(span.kb_id_) is not None:
+            return False
+        first = words[0].lower()
+        return first in self.registry.name_kinds or first in self.registry.descriptions or first in _PLACEHOLDER_WORDS
 
     def _is_name(self, span: Span) -> bool:
         words = [t.text for t in span if not t.is_punct]
