@@ -173,8 +173,10 @@ class DocContext:
             if span.end <= token.i:
                 yield span
 
-    def resolve_pronoun(self, token: Token) -> str | None:
-        """"it"/"its": the nearest earlier company that is a subject (this or the previous sentence)."""
+    def resolve_pronoun(self, token: Token, depth: int = 0) -> str | None:
+        """"it"/"its": the nearest earlier company that is a subject (this or the previous sentence);
+        else the company a subject pronoun or description of those sentences stands for ("The firm
+        said it sold Nvidia shares. It also sold ...": the firm, not Nvidia); else the nearest company."""
         sent_start = token.sent.start
         previous = self.doc[sent_start - 1].sent.start if sent_start > 0 else sent_start
         fallback = None
@@ -184,6 +186,15 @@ class DocContext:
             fallback = fallback or span
             if span.root.dep_ in ("nsubj", "nsubjpass") or span.root.head.dep_ in ("nsubj", "nsubjpass"):
                 return company_text(span)
+        if depth < 3:
+            subjects = [t for t in self.doc[previous: token.i]
+                        if t.dep_ in ("nsubj", "nsubjpass") and t.i not in self.by_token and t.i != token.i
+                        and (t.lower_ in THIRD_PERSON or t.pos_ == "NOUN")]
+            for subject in reversed(subjects):
+                named = (self.resolve_pronoun(subject, depth + 1) if subject.lower_ in THIRD_PERSON
+                         else self.resolve_description(subject))
+                if named is not None:
+                    return named
         if fallback is not None:
             return company_text(fallback)
         for span in self.mentions_before(token):
