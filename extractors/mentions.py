@@ -58,6 +58,7 @@ class DocContext:
             if len(doc) else []
         self.parents = self._parents()
         self._described: dict[str, set[str]] | None = None  # what the text calls each company, when first asked
+        self._fuller: dict[str, str] | None = None  # short names to the document's fuller ones, when first asked
 
     def tokens_with(self, words: set[str] | frozenset[str]) -> list[Token]:
         """The tokens whose lemma or lower-case form is one of ``words``, in order."""
@@ -81,6 +82,30 @@ class DocContext:
             if owner and child and owner != child:
                 parents[child] = owner
         return parents
+
+    def stands_for(self, name: str | None) -> str | None:
+        """The party ``name`` stands for in a record: its fuller name in this document, then its owner."""
+        if name is None:
+            return None
+        if self._fuller is None:
+            self._fuller = self._fuller_names()
+        name = self._fuller.get(name, name)
+        return self.parents.get(name, name)
+
+    def _fuller_names(self) -> dict[str, str]:
+        """Short names to the one fuller name of the document that adds only company words to them
+        ("Quillfeather" -> "Quillfeather AI": "AI", "Labs", "Cloud" ... are the registry's name words).
+        Registry names are left to the registry."""
+        names = {company_text(span) for span in self.companies}
+        fuller: dict[str, str] = {}
+        for name in names:
+            if self.registry.by_name(name) is not None:
+                continue
+            longer = [other for other in names if other.startswith(name + " ")
+                      and all(word.lower() in self.registry.name_kinds for word in other[len(name) + 1:].split())]
+            if len(longer) == 1:
+                fuller[name] = longer[0]
+        return fuller
 
     def related(self, a: str, b: str) -> bool:
         """Whether one company is the other's subsidiary or vehicle (or both share an owner)."""

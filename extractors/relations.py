@@ -140,12 +140,15 @@ class RelationMatcher:
         linked_purchases(candidates, sents)
         # A company and its own subsidiary or vehicle: money moving inside one group is no flow.
         candidates = [c for c in candidates if not (c.investor and c.recipient and ctx.related(c.investor, c.recipient))]
-        # With anyone else, a subsidiary or vehicle stands for its owner (FORMAT.md: never a division).
+        # With anyone else, a subsidiary or vehicle stands for its owner (FORMAT.md: never a division),
+        # and a short name for the document's fuller one (a headline's "Quillfeather": "Quillfeather AI").
         for c in candidates:
-            c.investor = ctx.parents.get(c.investor or "", c.investor)
-            c.recipient = ctx.parents.get(c.recipient or "", c.recipient)
+            c.investor = ctx.stands_for(c.investor)
+            c.recipient = ctx.stands_for(c.recipient)
             if c.spend_back is not None:
-                c.spend_back = (ctx.parents.get(c.spend_back[0], c.spend_back[0]), c.spend_back[1])
+                c.spend_back = (ctx.stands_for(c.spend_back[0]) or c.spend_back[0], c.spend_back[1])
+            if c.mandate is not None:
+                c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
         headline_statuses(sents, candidates)
         return merge_candidates(ctx, candidates)
 

@@ -57,6 +57,8 @@ class SlotCollector:
 
 
 
+# What an investor becomes in the company it invests in.
+HOLDER_NOUNS = {"shareholder", "investor", "owner", "backer", "stakeholder"}
 # Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
 ROLE_NOUNS = {"partner", "supplier", "provider", "vendor", "customer", "client", "backer", "investor", "lender"}
 
@@ -131,6 +133,14 @@ class SlotReader:
                         self.prep(ctx, grandchild, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self.noun_context(ctx, trigger, add)
+        # "investing €1.3 billion to become the largest shareholder in X": the holding names the company.
+        for purpose in trigger.children:
+            if purpose.dep_ in ("xcomp", "advcl") and purpose.lemma_ == "become":
+                for role in purpose.children:
+                    if role.dep_ in ("attr", "oprd") and role.lemma_.lower() in HOLDER_NOUNS:
+                        for prep in role.children:
+                            if prep.dep_ == "prep" and prep.lower_ in ("in", "of"):
+                                self.prep(ctx, prep, trigger_tokens, add)
         # "warrants to acquire 41 million shares of X", "X shares", "X's stock": whose shares they are.
         for token in trigger.subtree:
             if token.lemma_.lower() in SHARES:
@@ -293,7 +303,7 @@ class SlotReader:
     def party_in(self, ctx: DocContext, token: Token, trigger_tokens: set[int]) -> str | None:
         """A company named inside a common-noun phrase: "companies like OpenAI", "its use of Google Cloud"."""
         if token.pos_ not in ("NOUN", "PRON", "NUM"):
-            return None
+            return named_after_description(ctx, token)
         for child in token.subtree:
             if child.i == token.i:
                 continue
@@ -314,8 +324,8 @@ def named_after_description(ctx: DocContext, token: Token) -> str | None:
     "in artificial intelligence startup Anthropic" can come out with "intelligence" as the object
     and "startup Anthropic" elsewhere. Up to three lower-case words may stand between them."""
     doc = token.doc
-    if not token.is_lower or token.pos_ not in ("NOUN", "ADJ"):
-        return None
+    if token.i in ctx.by_token or token.pos_ not in ("NOUN", "ADJ", "PROPN") or not (token.is_lower or token.is_upper):
+        return None  # ("in French AI startup X": an acronym may end the description too)
     for j in range(token.i + 1, min(token.i + 4, len(doc))):
         if j in ctx.by_token:
             return company_text(ctx.by_token[j]) if j > token.i + 1 else None
