@@ -56,9 +56,9 @@ class DocContext:
         strings = doc.vocab.strings
         self._words = [(strings[lemma].lower(), strings[lower]) for lemma, lower in doc.to_array(["LEMMA", "LOWER"])] \
             if len(doc) else []
-        self.parents = self._parents()
         self._described: dict[str, set[str]] | None = None  # what the text calls each company, when first asked
         self._fuller: dict[str, str] | None = None  # short names to the document's fuller ones, when first asked
+        self.parents = self._parents()
 
     def tokens_with(self, words: set[str] | frozenset[str]) -> list[Token]:
         """The tokens whose lemma or lower-case form is one of ``words``, in order."""
@@ -79,7 +79,8 @@ class DocContext:
                 child = company_text(self.by_token[token.head.i])
             child = child or next((company_text(self.by_token[c.i]) for c in token.children
                                    if c.dep_ in ("appos", "compound") and c.i in self.by_token), None)
-            if owner and child and owner != child:
+            # A state fund's companies are companies of their own (its portfolio, not its divisions).
+            if owner and child and owner != child and "sovereign fund" not in self.kinds(owner):
                 parents[child] = owner
         return parents
 

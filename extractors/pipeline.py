@@ -76,16 +76,14 @@ def get_nlp() -> Language:
     return build_nlp()
 
 
-PLURAL_POSSESSIVE = re.compile(r"s\u2019(?=\s)")
-
-
 def prepare_text(text: str) -> str:
     """The text the pipeline parses: text addressed to a reader or a machine blanked
     (``extractors.addressed``), Title Case headlines in sentence case and a lower-case text given its
-    capitals (``extractors.headlines``), a typographic plural possessive as an ASCII one. All keep
+    capitals (``extractors.headlines``), typographic apostrophes as ASCII ones. All keep
     the length, so offsets into it are offsets into ``text``."""
-    # "Tamsin Labs’ round": the small model reads a plural possessive only with an ASCII apostrophe.
-    return PLURAL_POSSESSIVE.sub("s'", truecase_lower_case_text(sentence_case_headlines(mask_addressed(text))))
+    # "Vask Cloud’s deal", "Tamsin Labs’ round": the small model reads possessives (and contractions)
+    # far better with an ASCII apostrophe.
+    return truecase_lower_case_text(sentence_case_headlines(mask_addressed(text))).replace("\u2019", "'")
 
 
 def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int, str]]:
