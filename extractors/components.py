@@ -31,7 +31,7 @@ from spacy.util import filter_spans
 from extractors.frames import load_frames
 from extractors.money import Money, find_money
 from extractors.resolve import Registry, clean_name, load_registry
-from extractors.vocabulary import PRODUCT_LINE_WORDS
+from extractors.vocabulary import GOODS_HEADS, PRODUCT_LINE_WORDS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -188,7 +188,8 @@ class CompanyRecognizer:
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = [c for c in self._aliases_and_headlines(doc, filter_spans(companies)) if not self._placeholder(c)]
+        companies = [c for c in self._aliases_and_headlines(doc, filter_spans(companies))
+                     if not self._placeholder(c) and not self._goods_term(c)]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
 
@@ -257,6 +258,13 @@ class CompanyRecognizer:
             return False
         first = words[0].lower()
         return first in self.registry.name_kinds or first in self.registry.descriptions or first in _PLACEHOLDER_WORDS
+
+    def _goods_term(self, span: Span) -> bool:
+        """"The GPU Services will be deployed": a contract's capitalised name for what it sells
+        (every word a word for goods) is no company; a registry name is never one."""
+        words = [t.lower_.removesuffix("s") for t in span if t.is_alpha]
+        return bool(words) and all(w in GOODS_HEADS or w + "s" in GOODS_HEADS for w in words) \
+            and self.registry.by_name(span.kb_id_) is None
 
     def _is_name(self, span: Span) -> bool:
         words = [t.text for t in span if not t.is_punct]
