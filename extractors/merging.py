@@ -56,22 +56,31 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
     return sorted(kept, key=lambda c: (c.sent_index, c.trigger))
 
 
-def is_headline(sent: Span) -> bool:
-    """A line of its own with no sentence end: a headline or subhead."""
-    text = sent.doc.text
+def is_headline(sent: Span, text: str | None = None) -> bool:
+    """A line of its own with no sentence end: a headline or subhead (``text``: the doc's text, if known)."""
+    text = sent.doc.text if text is None else text
     stripped = sent.text.strip()
+    if not stripped or stripped.endswith((".", "!", "?", ":", ";", '"', "”")):
+        return False
     start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
-    before = text[:start].rstrip(" \t")
-    after = text[start + len(stripped):].lstrip(" \t")
-    return bool(stripped) and not stripped.endswith((".", "!", "?", ":", ";", '"', "”")) and (
-        not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+    before = start - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    after = start + len(stripped)
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    return (before < 0 or text[before] == "\n") and (after >= len(text) or text[after] == "\n")
 
 
 def headline_statuses(sents: list[Span], candidates: list[Candidate]) -> None:
     """A headline's tense says nothing ("Helix Backs Tamsin" for a closed deal): a headline deal
     restated in the body takes the body's status, so the two fold into one."""
-    for headline in (c for c in candidates if is_headline(sents[c.sent_index])):
-        body = next((c for c in candidates if c.sent_index > headline.sent_index and not is_headline(sents[c.sent_index])
+    if not candidates:
+        return
+    text = sents[0].doc.text  # built once: Doc.text joins every token
+    headline_at = {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
+    for headline in (c for c in candidates if headline_at[c.sent_index]):
+        body = next((c for c in candidates if c.sent_index > headline.sent_index and not headline_at[c.sent_index]
                      and (c.investor, c.recipient, c.kind) == (headline.investor, headline.recipient, headline.kind)
                      and (headline.money is None or c.money is None
                           or headline.money.amount_usd == c.money.amount_usd)), None)

@@ -25,7 +25,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from rapidfuzz import fuzz, process
 
 from extractors.embeddings import cached_embeddings
@@ -67,13 +67,17 @@ class Registry(BaseModel):
     companies: tuple[Company, ...]
     descriptions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     name_kinds: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    _companies_by_name: dict[str, Company] = PrivateAttr(default_factory=dict)
 
     def by_name(self, name: str) -> Company | None:
         """The company whose canonical name is ``name``."""
         return self._by_name().get(name)
 
     def _by_name(self) -> dict[str, Company]:
-        return {company.name: company for company in self.companies}
+        # Built once per registry: the extractor asks for every name it meets.
+        if not self._companies_by_name:
+            self._companies_by_name.update({company.name: company for company in self.companies})
+        return self._companies_by_name
 
     def company_names(self) -> dict[str, str]:
         """Every spelling of a company (canonical name and aliases) -> canonical name."""
