@@ -379,18 +379,19 @@ class CompanyRecognizer:
     def _defined_terms(self, doc: Doc, companies: list[Span]) -> list[Span]:
         """Filings define short names: ``CoreWeave, Inc. (the "Company")``; find their later uses."""
         terms: dict[str, Span] = {}
-        for m in re.finditer(r"\(\s*(?:the\s+)?[\"“]([A-Z][^\"”]{1,40})[\"”]\s*\)", doc.text):
+        text = doc.text  # built once: Doc.text joins every token
+        for m in re.finditer(r"\(\s*(?:the\s+)?[\"“]([A-Z][^\"”]{1,40})[\"”]\s*\)", text):
             before = [c for c in companies if c.end_char <= m.start() and m.start() - c.end_char <= 12]
             if before:
                 terms[m.group(1)] = before[-1]
         names = {term: company.kb_id_ for term, company in terms.items()}
         if not any(term in _FILER_TERMS for term in names):
-            filer = _filer_on_cover(doc.text, companies)
+            filer = _filer_on_cover(text, companies)
             if filer is not None:
                 names.update({term: filer for term in _FILER_TERMS})
         found = []
         for term, name in names.items():
-            for m in re.finditer(rf"(?<![\w\"“]){re.escape(term)}(?![\w\"”])", doc.text):
+            for m in re.finditer(rf"(?<![\w\"“]){re.escape(term)}(?![\w\"”])", text):
                 span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=name)
                 if span is not None:
                     found.append(span)

@@ -79,9 +79,10 @@ class SpacyExtractor:
         keeps every offset): evidence is quoted from it, so a headline keeps its own capitals.
         """
         records = []
+        prepared = parsed.text  # built once: Doc.text joins every token
         for candidate in parsed._.deal_candidates or []:
-            if original is not None and original != parsed.text:
-                candidate.evidence = _as_written(candidate.evidence, parsed.text, original)
+            if original is not None and original != prepared:
+                candidate.evidence = _as_written(candidate.evidence, prepared, original)
             record = self._record(candidate, doc)
             if record is not None:
                 records.append(record)
