@@ -29,6 +29,7 @@ from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from extractors.frames import load_frames
+from extractors.headlines import is_lower_case_text
 from extractors.money import Money, find_money
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import GOODS_HEADS, PRODUCT_LINE_WORDS
@@ -148,7 +149,7 @@ class CompanyRecognizer:
 
     def match(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """(company spans, product spans); company spans carry the registry name in ``kb_id_``."""
-        matcher = self.lower_matcher if _lower_case_text(doc.text) else self.company_matcher
+        matcher = self.lower_matcher if is_lower_case_text(doc.text) else self.company_matcher
         registry_spans = [
             Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
             for match_id, start, end in matcher(doc)
@@ -440,12 +441,6 @@ def _is_wire_credit(span: Span) -> bool:
     doc = span.doc
     return (span.start >= 2 and doc[span.start - 1].text == "(" and span.end < len(doc) and doc[span.end].text == ")"
             and doc[span.start - 2].text.isupper() and _is_dateline(doc[span.start - 2: span.start - 1]))
-
-
-def _lower_case_text(text: str) -> bool:
-    """A text written without capitals (fewer than 1 letter in 200 upper case, 200+ letters)."""
-    letters = sum(c.isalpha() for c in text[:20000])
-    return letters >= 200 and sum(c.isupper() for c in text[:20000]) * 200 < letters
 
 
 def _title_lines(text: str) -> list[tuple[int, int]]:

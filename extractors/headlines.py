@@ -22,7 +22,7 @@ from functools import lru_cache
 from extractors.frames import load_frames
 from extractors.resolve import load_registry
 
-__all__ = ["sentence_case_headlines", "truecase_lower_case_text"]
+__all__ = ["is_lower_case_text", "sentence_case_headlines", "truecase_lower_case_text"]
 
 # Words of headlines that are not deal words of the frames: function words, money and time words,
 # and the verbs and nouns headlines use for deals ("inks", "seals", "taps", "stake", "talks").
@@ -187,12 +187,17 @@ _CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "
                        "november", "december"})
 
 
+def is_lower_case_text(text: str) -> bool:
+    """A text written without capitals (fewer than 1 letter in 200 upper case, 200+ letters)."""
+    letters = sum(c.isalpha() for c in text[:20000])
+    return letters >= 200 and sum(c.isupper() for c in text[:20000]) * 200 < letters
+
+
 def truecase_lower_case_text(text: str) -> str:
     """A text written without capitals (a scraped page in lower case), with the capitals the parser
     needs: registry names as the registry writes them, the first letter of each sentence, "I".
     Same length, same offsets; any other text is returned as it is."""
-    letters = sum(c.isalpha() for c in text[:20000])
-    if letters < 200 or sum(c.isupper() for c in text[:20000]) * 200 >= letters:
+    if not is_lower_case_text(text):
         return text
     chars = list(text)
     for m in _registry_names_any_case().finditer(text):
