@@ -277,10 +277,15 @@ RETURN c.name AS name, scc
 
 // name: flow_adjacency
 // The FLOW graph for the whole-graph refresh, by internal node id (a short integer travels
-// faster than a name; the ids are used only within this transaction). An edge whose start has
-// no incoming FLOW or whose end has no outgoing one lies on no cycle and is left out.
-MATCH (a:Company)-[:FLOW]->(b:Company)
-WHERE EXISTS { (a)<-[:FLOW]-() } AND EXISTS { (b)-[:FLOW]->() }
+// faster than a name; the ids are used only within this transaction). A company with no
+// incoming or no outgoing FLOW lies on no cycle: the companies that have both are found first
+// (a degree check per company, not per edge), and only the FLOWs between them are expanded.
+MATCH (a:Company)
+WHERE EXISTS { (a)<-[:FLOW]-() } AND EXISTS { (a)-[:FLOW]->() }
+WITH collect(a) AS inner
+UNWIND inner AS a
+MATCH (a)-[:FLOW]->(b:Company)
+WHERE b IN inner
 RETURN id(a) AS from, collect(id(b)) AS to
 
 // name: company_names_by_id

@@ -25,7 +25,8 @@ REJECTED_PREFIX = "REJECTED "
 
 def flow_caption(kinds: Sequence[str], amount_usd: float | None) -> str:
     """A FLOW's short caption: amount, main kind, how many more kinds ("$100B invest +2")."""
-    ordered = sorted(kinds, key=lambda k: _LEG_ORDER.index(k) if k in _LEG_ORDER else len(_LEG_ORDER))
+    ordered = list(kinds) if len(kinds) < 2 else sorted(  # most FLOWs have one kind: no sort
+        kinds, key=lambda k: _LEG_ORDER.index(k) if k in _LEG_ORDER else len(_LEG_ORDER))
     word = KIND_WORDS.get(ordered[0], ordered[0]) if ordered else "flow"
     more = f" +{len(ordered) - 1}" if len(ordered) > 1 else ""
     return f"{format_usd(amount_usd)} {word}{more}" if amount_usd is not None else f"{word}{more}"

@@ -576,9 +576,9 @@ def _write_batch(
         run_query(tx, "delete_deal_extras", ids=keep)
     names = {n for pair in touched for n in pair} | {r.investor for r in records} | {r.recipient for r in records}
     run_query(tx, "upsert_companies", names=sorted(names))
-    evidence = {evidence_id(r.doc, r.evidence): {"id": evidence_id(r.doc, r.evidence), "text": r.evidence,
-                                                 "doc": r.doc} for r in records}
-    run_query(tx, "upsert_evidence", rows=list(evidence.values()))
+    evidence = dict.fromkeys((r.doc, r.evidence) for r in records)  # one row per sentence, hashed once
+    run_query(tx, "upsert_evidence", rows=[{"id": evidence_id(doc, text), "text": text, "doc": doc}
+                                           for doc, text in evidence])
     if vectors:
         run_query(tx, "set_evidence_embeddings", rows=[{"id": k, "embedding": v} for k, v in vectors.items()])
     first_seen = _write_deals(tx, records, ids, now, replacing)
