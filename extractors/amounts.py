@@ -46,7 +46,8 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             continue
         candidate.money = span._.money
         candidate.amount_text = span._.money.text
-        used_money.add(span.start)
+        if not _each(span):  # "$750 million each", "each lending $190m": every party's own amount
+            used_money.add(span.start)
         used_candidates.add(key)
         converted = usd_in_parentheses(span, money)
         if span._.money.amount_usd is None and converted is not None:
@@ -55,6 +56,14 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             candidate.amount_text = ctx.doc[span.start: converted.end + 1].text
             used_money.add(converted.start)
     # A second candidate of the same deal word (title + body) may share the amount.
+
+
+def _each(span: Span) -> bool:
+    """"Morgan Stanley and MUFG $750 million each", "with Lloyds and NatWest each lending $190m"."""
+    doc = span.doc
+    after = doc[span.end] if span.end < len(doc) else None
+    return (after is not None and after.lower_ == "each") or any(
+        c.lower_ == "each" for c in span.root.head.children if c.i < span.start)
 
 
 def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:

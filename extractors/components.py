@@ -31,6 +31,7 @@ from spacy.util import filter_spans
 from extractors.frames import load_frames
 from extractors.headlines import is_lower_case_text
 from extractors.money import Money, find_money
+from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import GOODS_HEADS, PRODUCT_LINE_WORDS
 
@@ -315,12 +316,17 @@ class CompanyRecognizer:
                     continue
                 if span.end < len(doc) and doc[span.end].lemma_.lower() in PRODUCT_LINE_WORDS:
                     continue
+                # "for Kestrel GPUs": a product line named by its hardware noun, not a company.
+                if len(span) > 1 and span[-1].lower_.removesuffix("s") in PRODUCT_LINE_WORDS:
+                    continue
                 labels = {t.ent_type_ for t in span}
                 if labels & {"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "PERCENT", "QUANTITY"}:
                     continue
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
-                place_like = bool(labels & {"GPE", "LOC"})
+                # The model tags unknown words GPE too ("in Ombra"): a GPE is a place only if
+                # the gazetteer knows it.
+                place_like = "LOC" in labels or ("GPE" in labels and is_known_place(span.text))
                 first = token
                 while first.dep_ == "conj" and first.head.i != first.i:  # "in Riyadh and Dammam"
                     first = first.head

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from spacy.tokens import Token
 
-from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, ROUND_NOUNS, SHARES
+from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
 from ouroboros.core.errors import ConfigError
 from ouroboros.core.records import DEAL_KINDS
 
@@ -75,6 +75,14 @@ def _spells_out_warrant(trigger: Token) -> bool:
                                           for c in trigger.head.children)
 
 
+def _object_is_money(clause: Clause) -> bool:
+    """"JPMorgan is providing $1 billion", "provide up to $2 billion in equity to X": money given,
+    not "$6 billion of capacity" (goods other than shares)."""
+    goods = GOODS_HEADS - SHARES
+    return any(child.dep_ == "dobj" and (child.like_num or child.lemma_.lower() in MONEY_WORDS)
+               and not _subtree_lemmas(child) & goods for child in clause.trigger.children)
+
+
 def _payer_is_customer(clause: Clause) -> bool:
     """"Vask Cloud will receive $3 billion from Tamsin Labs": a payer that ranks below the payee
     and is no funder buys from it (unless the money is a round)."""
@@ -103,6 +111,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "under_warrant": lambda c: _spells_out_warrant(c.trigger),
     # "counts X among its customers"
     "customer_below": lambda c: bool(_subtree_lemmas(c.trigger) & {"customer", "client", "buyer"}),
+    # "JPMorgan is providing $1 billion": money, not goods
+    "object_is_money": _object_is_money,
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "leases capacity to X" (no "from")

@@ -28,9 +28,9 @@ from spacy.tokens import Doc, Token
 from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
-from extractors.components import TRIGGERS
+from extractors.components import MONEY, TRIGGERS
 from extractors.frames import Clause, Frame, load_frames
-from extractors.grammar import first, object_text, unique
+from extractors.grammar import conjuncts, first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
 from extractors.merging import headline_statuses, merge_candidates
@@ -49,7 +49,11 @@ if not Doc.has_extension("deal_candidates"):
 # Kinds of company that provide money rather than goods.
 FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign fund", "bank", "lender"}
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
-IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead"}
+IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead",
+                            "provide", "lend"}
+# Verbs that give a round or loan stated nearby its money only when their object is an amount
+# ("JPMorgan is providing $1 billion"), not "providing for borrowings".
+GIVING_VERBS = {"provide", "lend"}
 
 
 SAY_LEMMAS = {"say", "announce", "confirm", "disclose", "state", "tell", "note", "add"}
@@ -208,6 +212,12 @@ class RelationMatcher:
             extra = self._from_slots(ctx, trigger, frame, sub, merged, index, is_verb, funded_triggers)
             if extra is not None and all((c.investor, c.recipient) != (extra.investor, extra.recipient) for c in found):
                 found.append(replace(extra, anchor=conj.i))
+                # "... and Morgan Stanley and MUFG $750 million each": every payer of the gapped conjunct.
+                if extra.investor == ctx.company_at(conj):
+                    for payer in conjuncts(conj):
+                        name = ctx.company_at(payer)
+                        if name is not None and name not in (extra.investor, extra.recipient):
+                            found.append(replace(extra, investor=name, anchor=payer.i))
         return found
 
 
@@ -266,8 +276,9 @@ class RelationMatcher:
                              fresh_funds=funded, what=object_text(trigger))
         if recipient is None and investor is not None and kind == "investment":
             recipient = stake_owner(ctx, trigger, investor)
-        implicit = (recipient is None and investor is not None and kind == "investment" and is_verb
-                    and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS)
+        implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and is_verb
+                    and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
+                    and (trigger.lemma_.lower() not in GIVING_VERBS or _gives_money(ctx, trigger)))
         if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
         candidate = Candidate(implicit=implicit,
@@ -282,3 +293,8 @@ class RelationMatcher:
                 candidate.amount_text = shares.group(0)
         return candidate
 
+
+def _gives_money(ctx: DocContext, trigger: Token) -> bool:
+    """Whether the verb's object is an amount of money."""
+    amounts = {span.root.i for span in ctx.doc.spans[MONEY]}
+    return any(c.dep_ == "dobj" and c.i in amounts for c in trigger.children)

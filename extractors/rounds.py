@@ -19,7 +19,8 @@ from extractors.vocabulary import CONTRACT_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND
 
 # Vocabulary (why each list exists is in the docstring of the function that uses it)
 # Verbs of raising money: their subject is the one a nearby round belongs to.
-RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive", "obtain"}
+RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive", "obtain",
+                "line"}
 # What a lender takes part in.
 DEBT_PARTS = {"portion", "tranche", "facility", "loan", "debt", "syndicate", "consortium", "package"}
 # Nouns for the members of a round or a lending group ("Other investors in the round include ...").
@@ -112,10 +113,22 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                 if any(o.lemma_.lower() in DEBT_PARTS or any(t.lemma_.lower() in LOAN_WORDS for t in o.subtree)
                        for o in objects if o.lower_ != "part"):
                     kind = "loan"
-            elif lemma == "participate" and not any(c.dep_ in ("dobj", "prep") for c in token.children):
-                # "Corvane also participated" (in the round stated just before).
+            elif not [o for o in objects if o.lower_ != "part"] and not any(
+                    c.dep_ in ("dobj", "prep") and c.lower_ != "part" for c in token.children) \
+                    and (lemma != "take" or objects):
+                # "Corvane also participated", "Pell and Vask also took part", "It joined later"
+                # (in the round stated just before).
                 backers = subjects_of(token)
                 backers += [c for b in backers for c in conjuncts(b)]
+        elif lemma == "include" and token.pos_ == "VERB" and any(c.dep_ == "nsubjpass" for c in token.children):
+            # "Wells Fargo and BNP Paribas were also included in the consortium"
+            groups = [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "among")
+                      for g in c.children if g.dep_ == "pobj" and g.lemma_.lower() in MEMBER_NOUNS | DEBT_PARTS]
+            if groups:
+                objects = groups
+                backers = _listed([c for c in token.children if c.dep_ == "nsubjpass"], ctx)
+                if any(g.lemma_.lower() in LENDER_NOUNS | DEBT_PARTS for g in groups):
+                    kind = "loan"
         elif lemma == "make" and token.pos_ == "VERB" and any(c.dep_ == "prt" and c.lower_ == "up" for c in token.children):
             # "while Coatue and Altimeter make up the remaining $10 billion" (of the round).
             objects = [c for c in token.children if c.dep_ == "dobj"]
@@ -136,7 +149,9 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                 objects = [t for s in subjects for t in s.subtree]
                 # Every company named in the list, however the parser hung the list together.
                 backers = _listed([c for c in token.children if c.dep_ == "dobj"], ctx)
-                if any(s.lemma_.lower() in LENDER_NOUNS for s in subjects):
+                # "lenders include", "debt participants include"
+                if any(s.lemma_.lower() in LENDER_NOUNS or {c.lemma_.lower() for c in s.children} & LOAN_WORDS
+                       for s in subjects):
                     kind = "loan"
         elif lemma == "alongside" and token.head.pos_ == "VERB" and (
                 token.head.lemma_.lower() in ("join", "participate", "take", "invest", "lead", "back")):
@@ -169,6 +184,8 @@ def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, in
             anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
             if anchor is not None:
                 c.recipient = anchor[2]
+                if c.status == "announced":  # "closed a $2.5bn loan. JPMorgan is providing $1 billion"
+                    c.status = anchor[3]
                 # "X secured a $38 billion loan. JPMorgan and MUFG led the financing": they lend.
                 stated = sents[0].doc[anchor[1]]
                 if {t.lemma_.lower() for t in stated.subtree} & (LOAN_WORDS - {"financing"}) or any(
