@@ -33,7 +33,7 @@ from extractors.headlines import is_lower_case_text
 from extractors.money import Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
-from extractors.vocabulary import GOODS_HEADS, PRODUCT_LINE_WORDS
+from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PRODUCT_LINE_WORDS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -43,6 +43,10 @@ PRODUCTS = "products"
 MONEY = "money"
 TRIGGERS = "deal_triggers"
 
+# Entity labels of numbers, and the words of amounts that carry them.
+_NUMBER_LABELS = {"MONEY", "CARDINAL", "PERCENT", "QUANTITY"}
+_AMOUNT_WORDS = {"million", "billion", "trillion", "thousand", "hundred", "bn", "mn", "m", "b", "k", "dollar",
+                 "dollars", "usd", "euro", "euros", "pound", "pounds", "yen", "yuan", "crore", "lakh", "percent"}
 # Capitalised words the model tags ORG that are never a company on their own.
 _NOT_COMPANIES = {
     "ai", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
@@ -307,7 +311,8 @@ class CompanyRecognizer:
             if not any(t.lemma_.lower() in deal_words for t in sent):
                 continue
             for token in sent:
-                if token.pos_ != "PROPN" or token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj"):
+                if token.pos_ != "PROPN" or (token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj")
+                                             and not _names_a_contract(token)):
                     continue
                 chain = [c for c in token.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < token.i]
                 start = min([c.i for c in chain] + [token.i])
@@ -319,8 +324,11 @@ class CompanyRecognizer:
                 # "for Kestrel GPUs": a product line named by its hardware noun, not a company.
                 if len(span) > 1 and span[-1].lower_.removesuffix("s") in PRODUCT_LINE_WORDS:
                     continue
-                labels = {t.ent_type_ for t in span}
-                if labels & {"DATE", "TIME", "MONEY", "CARDINAL", "ORDINAL", "PERCENT", "QUANTITY"}:
+                # "$3.4B Halvard compute order" can come out as one MONEY entity: a capitalised word
+                # that is no number or unit is a name even inside it.
+                labels = {t.ent_type_ for t in span if not (t.ent_type_ in _NUMBER_LABELS and t.is_alpha
+                                                           and t.lower_ not in _AMOUNT_WORDS)}
+                if labels & ({"DATE", "TIME", "ORDINAL"} | _NUMBER_LABELS):
                     continue
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
@@ -433,6 +441,16 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _names_a_contract(token: Token) -> bool:
+    """"lands $3.4B Halvard compute order", "the Pendrel contract": a name modifying a contract noun."""
+    head = token
+    while head.dep_ == "compound" and head.head.i != head.i:
+        head = head.head
+        if head.lemma_.lower() in CONTRACT_NOUNS:
+            return head.is_lower  # "Master Services Agreement" is a document's name, not a party's
+    return False
 
 
 def _is_dateline(span: Span) -> bool:

@@ -79,8 +79,9 @@ def _object_is_money(clause: Clause) -> bool:
     """"JPMorgan is providing $1 billion", "provide up to $2 billion in equity to X": money given,
     not "$6 billion of capacity" (goods other than shares)."""
     goods = GOODS_HEADS - SHARES
-    return any(child.dep_ == "dobj" and (child.like_num or child.lemma_.lower() in MONEY_WORDS)
-               and not _subtree_lemmas(child) & goods for child in clause.trigger.children)
+    return any(child.dep_ == "dobj" and (child.lemma_.lower() in MONEY_WORDS or any(
+        t.ent_type_ == "MONEY" or t.text in ("$", "US$") or "dollar" in t.lower_ for t in child.subtree))
+        and not _subtree_lemmas(child) & goods for child in clause.trigger.children)
 
 
 def _payer_is_customer(clause: Clause) -> bool:
