@@ -194,7 +194,8 @@ class CompanyRecognizer:
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = [c for c in self._aliases_and_headlines(doc, filter_spans(companies))
+        companies = _with_legal_tails(doc, filter_spans(companies))
+        companies = [c for c in self._aliases_and_headlines(doc, companies)
                      if not self._placeholder(c) and not self._goods_term(c)]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
@@ -248,6 +249,11 @@ class CompanyRecognizer:
                 end = token.i + 1 if "\n" not in token.text else token.i
                 break
         doc = span.doc
+        # "FRANKFURT - Ostrava AG": a dateline in capitals before a dash is no part of the name.
+        dash = next((t.i for t in doc[start:end] if t.text in ("-", "–", "—")), None)
+        if dash is not None and dash > start and all(t.is_upper or not t.is_alpha for t in doc[start:dash]) \
+                and any(t.is_alpha and len(t) > 1 for t in doc[start:dash]):
+            start = dash + 1
         while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
             start += 1
         while end > start and doc[end - 1].is_punct and doc[end - 1].text not in (".",):
@@ -334,11 +340,14 @@ class CompanyRecognizer:
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
                 # The model tags unknown words GPE too ("in Ombra"): a GPE is a place only if
                 # the gazetteer knows it.
-                place_like = "LOC" in labels or ("GPE" in labels and is_known_place(span.text))
                 first = token
                 while first.dep_ == "conj" and first.head.i != first.i:  # "in Riyadh and Dammam"
                     first = first.head
                 where = first.dep_ == "pobj" and first.head.lower_ not in ("from", "to", "with", "by")
+                # An unknown name the model calls a place is a party only where a deal word takes it
+                # ("an investment in Ombra"), not in "a buildout in Bavaria".
+                place_like = "LOC" in labels or ("GPE" in labels and (
+                    is_known_place(span.text) or first.head.head.lemma_.lower() not in deal_words))
                 if place_like and where:
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.
@@ -441,6 +450,18 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
+
+
+def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
+    """"Ostrava AG" where only "Ostrava" was found: the parser makes "AG" the subject."""
+    starts = {span.start for span in companies}
+    out = []
+    for span in companies:
+        end = span.end
+        if end < len(doc) and doc[end].text in _LEGAL_WORDS and end not in starts:
+            span = Span(doc, span.start, end + 1, label=span.label_, kb_id=span.kb_id_)
+        out.append(span)
+    return out
 
 
 def _names_a_contract(token: Token) -> bool:
