@@ -346,8 +346,11 @@ class CompanyRecognizer:
                 where = first.dep_ == "pobj" and first.head.lower_ not in ("from", "to", "with", "by")
                 # An unknown name the model calls a place is a party only where a deal word takes it
                 # ("an investment in Ombra"), not in "a buildout in Bavaria".
+                governor = first.head.head
+                if governor.pos_ == "NUM" and governor.head.i != governor.i:  # "invest $5 billion in Quillon"
+                    governor = governor.head
                 place_like = "LOC" in labels or ("GPE" in labels and (
-                    is_known_place(span.text) or first.head.head.lemma_.lower() not in deal_words))
+                    is_known_place(span.text) or governor.lemma_.lower() not in deal_words))
                 if place_like and where:
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.

@@ -5,9 +5,11 @@ deals are dropped by the caller."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from spacy.tokens import Token
+from spacy.tokens import Span, Token
 
+from extractors.candidate import Candidate
 from extractors.grammar import verbal_chain
 
 END_LEMMAS = {"end", "terminate", "cancel", "scrap", "unwind", "abandon", "rescind", "drop", "halt"}
@@ -23,7 +25,7 @@ REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their)
                          r"release|announcement|document|prospectus|disclosure)s?\b)|familiar with|"
                          r"close to the (?:matter|deal|talks)|"
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
-                         r"reports? (?:said|say|suggest))\b", re.I)
+                         r"reports? (?:said|say|suggest)|reports? that)\b", re.I)
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
 
 
@@ -98,3 +100,25 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
         if head.lemma_.lower() in COMPLETE_LEMMAS | PAID_THROUGH_LEMMAS and head.tag_ in ("VBD", "VBN"):
             return True
     return False
+
+
+# What a later denial is about: a report, talks, a deal ("denied that it was in talks", "denied the report").
+DENIED_OBJECTS = {"report", "talk", "talks", "discussion", "negotiation", "deal", "plan", "claim", "rumour", "rumor",
+                  "speculation"}
+
+
+def later_denials(sents: list[Span], candidates: list[Candidate], company_at: Callable[[Token], str | None]) -> None:
+    """"A report said SoftBank was preparing to invest $5 billion in Vask. SoftBank denied that it
+    was in talks with the company": a party's denial in the next sentence makes the deal denied."""
+    for index, sent in enumerate(sents):
+        for verb in sent:
+            if verb.lemma_.lower() not in DENY_LEMMAS or verb.pos_ != "VERB" or negated(verb):
+                continue
+            about = {t.lemma_.lower() for t in verb.subtree} | {t.lower_ for t in verb.subtree}
+            if not about & DENIED_OBJECTS:
+                continue
+            deniers = {company_at(s) for s in verb.children if s.dep_ == "nsubj"} - {None}
+            for c in candidates:
+                if index - 2 <= c.sent_index < index and c.status in ("reported", "in_talks") \
+                        and deniers & {c.investor, c.recipient}:
+                    c.status = "denied"
