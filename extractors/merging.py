@@ -88,6 +88,24 @@ def headline_statuses(sents: list[Span], candidates: list[Candidate]) -> None:
             headline.status = body.status
 
 
+def drop_restated_headlines(sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
+    """"Pallweather raises $4 billion from Tallis and Amazon" over "Tallis will invest $3 billion and
+    Amazon $1 billion in Pallweather": a headline that the body states party by party is no deal of its own."""
+    if not candidates:
+        return candidates
+    text = sents[0].doc.text
+    headline_at = {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
+    # The body's share: a smaller figure than the headline's total.
+    body: dict[tuple[str | None, str | None, str], float] = {}
+    for c in candidates:
+        if not headline_at[c.sent_index] and c.money is not None and c.money.amount_usd is not None:
+            key = (c.investor, c.recipient, c.kind)
+            body[key] = min(body.get(key, c.money.amount_usd), c.money.amount_usd)
+    return [c for c in candidates if not (
+        headline_at[c.sent_index] and c.money is not None and c.money.amount_usd is not None
+        and body.get((c.investor, c.recipient, c.kind), c.money.amount_usd) < c.money.amount_usd)]
+
+
 def absorb(into: Candidate, other: Candidate) -> None:
     if into.money is None and other.money is not None:
         into.money, into.amount_text = other.money, other.amount_text

@@ -33,7 +33,7 @@ from extractors.frames import Clause, Frame, load_frames
 from extractors.grammar import conjuncts, first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
-from extractors.merging import headline_statuses, merge_candidates
+from extractors.merging import drop_restated_headlines, headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
@@ -155,6 +155,7 @@ class RelationMatcher:
                 c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
         later_denials(sents, candidates, ctx.company_at)
         headline_statuses(sents, candidates)
+        candidates = drop_restated_headlines(sents, candidates)
         return merge_candidates(ctx, candidates)
 
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],

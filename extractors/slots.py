@@ -233,11 +233,12 @@ class SlotReader:
         for pobj in prep.children:
             if pobj.dep_ in ("pobj", "pcomp"):
                 add(name, pobj)
-                self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
-                if name == "for" and pobj.lemma_.lower() in FACILITY_NOUNS:
+                # "for OpenAI's data centers", "at our Reno campus": the owner, not the place.
+                if name in ("for", "at") and pobj.lemma_.lower() in FACILITY_NOUNS:
                     for owner in pobj.children:
                         if owner.dep_ == "poss":
                             add(name, owner)
+                self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
                 for conj in pobj.children:
                     if conj.dep_ == "conj":
                         add(name, conj)
