@@ -75,7 +75,9 @@ class DocContext:
             owner = owner or next((self.company_at(g) for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
                                    for g in c.children if g.dep_ == "pobj"), None)
             child = None
-            if token.head.i in self.by_token and token.dep_ in ("compound", "appos", "nmod"):
+            # "NVentures, NVIDIA's venture arm, and ...": the parser may make the apposition a conjunct.
+            comma_conj = token.dep_ == "conj" and token.left_edge.i > 0 and self.doc[token.left_edge.i - 1].text == ","
+            if token.head.i in self.by_token and (token.dep_ in ("compound", "appos", "nmod") or comma_conj):
                 child = company_text(self.by_token[token.head.i])
             child = child or next((company_text(self.by_token[c.i]) for c in token.children
                                    if c.dep_ in ("appos", "compound") and c.i in self.by_token), None)

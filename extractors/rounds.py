@@ -114,12 +114,14 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                        for o in objects if o.lower_ != "part"):
                     kind = "loan"
             elif not [o for o in objects if o.lower_ != "part"] and not any(
-                    c.dep_ in ("dobj", "prep") and c.lower_ != "part" for c in token.children) \
+                    (c.dep_ == "dobj" and c.lower_ != "part") or (c.dep_ == "prep" and c.lower_ in ("in", "into", "on"))
+                    for c in token.children) \
                     and (lemma != "take" or objects):
                 # "Corvane also participated", "Pell and Vask also took part", "It joined later"
-                # (in the round stated just before).
+                # (in the round stated just before); "X, Y's venture arm, and Z": Z hangs on the apposition.
                 backers = subjects_of(token)
-                backers += [c for b in backers for c in conjuncts(b)]
+                backers += [c for b in backers for a in [b, *(a for a in b.children if a.dep_ == "appos")]
+                            for c in conjuncts(a)]
         elif lemma == "include" and token.pos_ == "VERB" and any(c.dep_ == "nsubjpass" for c in token.children):
             # "Wells Fargo and BNP Paribas were also included in the consortium"
             groups = [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "among")
