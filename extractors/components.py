@@ -275,7 +275,9 @@ class CompanyRecognizer:
         """"The GPU Services will be deployed": a contract's capitalised name for what it sells
         (every word a word for goods) is no company; a registry name is never one."""
         words = [t.lower_.removesuffix("s") for t in span if t.is_alpha]
-        return bool(words) and all(w in GOODS_HEADS or w + "s" in GOODS_HEADS for w in words) \
+        # "shares of Common Stock", "the Preferred Shares": a security, not its issuer.
+        security = len(words) > 1 and span[-1].lower_ in ("stock", "stocks", "share", "shares")
+        return bool(words) and (security or all(w in GOODS_HEADS or w + "s" in GOODS_HEADS for w in words)) \
             and self.registry.by_name(span.kb_id_) is None
 
     def _is_name(self, span: Span) -> bool:
@@ -407,10 +409,12 @@ class CompanyRecognizer:
         """Filings define short names: ``CoreWeave, Inc. (the "Company")``; find their later uses."""
         terms: dict[str, Span] = {}
         text = doc.text  # built once: Doc.text joins every token
-        for m in re.finditer(r"\(\s*(?:the\s+)?[\"“]([A-Z][^\"”]{1,40})[\"”]\s*\)", text):
+        # ("the "Company"), ("Ostrava" or the "Purchaser"): every quoted term in the parentheses.
+        for m in _DEFINITION_RE.finditer(text):
             before = [c for c in companies if c.end_char <= m.start() and m.start() - c.end_char <= 12]
             if before:
-                terms[m.group(1)] = before[-1]
+                for term in _QUOTED_TERM_RE.findall(m.group(0)):
+                    terms[term] = before[-1]
         names = {term: company.kb_id_ for term, company in terms.items()}
         if not any(term in _FILER_TERMS for term in names):
             filer = _filer_on_cover(text, companies)
@@ -425,6 +429,9 @@ class CompanyRecognizer:
         return found
 
 
+_QUOTED = r"(?:the\s+)?[\"“][A-Z][^\"”]{1,40}[\"”]"
+_DEFINITION_RE = re.compile(rf"\(\s*{_QUOTED}(?:\s*(?:,|or|and)\s*{_QUOTED})*\s*\)")
+_QUOTED_TERM_RE = re.compile(r"[\"“]([A-Z][^\"”]{1,40})[\"”]")
 # A filing speaks of its filer as "the Company" or "the Registrant", often without defining the term.
 _FILER_TERMS = ("Company", "Registrant")
 # A cover line naming the filer in capitals: "HALVEX INC.", "ACME HOLDINGS, INC.", "NORDWERK AG".
