@@ -11,6 +11,9 @@ from extractors.candidate import Candidate
 from extractors.mentions import DocContext
 from extractors.sameness import same_deal
 
+# Nouns that name a sale, never an investment (a "commitment" or a "deal" can be either).
+SALE_NOUNS = {"contract", "order"}
+
 
 def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candidate]:
     """One record per deal: restatements (headline and body, recap sentences) fold into one."""
@@ -35,9 +38,14 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
         twin = next((k for k in kept if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
         if twin is not None and candidate.money is not None and twin.money is not None \
                 and candidate.money.amount_usd != twin.money.amount_usd:
-            # Another deal between the same pair ("a further expansion ... worth $6.5 billion").
-            kept.append(replace(candidate, kind=twin.kind, investor=twin.investor, recipient=twin.recipient,
-                                generic=False))
+            # Another deal between the same pair ("a further expansion ... worth $6.5 billion"); a
+            # contract beside an investment is a sale of its own ("X, Y's cloud partner in a $9 billion
+            # contract, will invest $1.5bn in Y"): it keeps the direction the companies give it.
+            if twin.kind == "investment" and ctx.doc[candidate.trigger].lemma_.lower() in SALE_NOUNS:
+                kept.append(replace(candidate, generic=False))
+            else:
+                kept.append(replace(candidate, kind=twin.kind, investor=twin.investor, recipient=twin.recipient,
+                                    generic=False))
             continue
         if twin is not None:
             if twin.money is None and candidate.money is not None and twin.kind == "purchase":
