@@ -4,6 +4,7 @@ an amount stated beside a deal in a neighbouring sentence goes to that deal; val
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from spacy.tokens import Span
 
@@ -55,7 +56,27 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             candidate.money = converted._.money
             candidate.amount_text = ctx.doc[span.start: converted.end + 1].text
             used_money.add(converted.start)
+    # "following up on its $4 billion investment in X with another $4 billion": a second deal
+    # between the same pair, announced beside the first.
+    for span in money:
+        if span.start in used_money or valuation(span) or not _another(span):
+            continue
+        near = [(tree_distance(ctx.doc[c.trigger], span.root), i) for i, c in enumerate(found)
+                if c.money is not None and c.money is not span._.money and c.kind != "warrant"]
+        if near:
+            first = found[min(near)[1]]
+            if first.status == "announced":
+                first.status = "completed"  # the deal that "another" follows is the earlier one, done
+            found.append(replace(first, money=span._.money, amount_text=span._.money.text, status="announced",
+                                 spend_back=None, mandate=None, trigger=span.root.i, anchor=None))
+            used_money.add(span.start)
     # A second candidate of the same deal word (title + body) may share the amount.
+
+
+def _another(span: Span) -> bool:
+    """"another $4 billion", "an additional $2 billion", "a further $500 million"."""
+    doc = span.doc
+    return any(doc[i].lower_ in ("another", "additional", "further") for i in range(max(span.start - 2, 0), span.start))
 
 
 def _each(span: Span) -> bool:
