@@ -38,7 +38,7 @@ from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
-from extractors.status import deal_status, hypothetical, later_denials, negated
+from extractors.status import DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
 from extractors.vocabulary import LOAN_WORDS, ROUND_NOUNS
 
 __all__ = ["Candidate", "RelationMatcher", "make_relations"]
@@ -153,7 +153,7 @@ class RelationMatcher:
                 c.spend_back = (ctx.stands_for(c.spend_back[0]) or c.spend_back[0], c.spend_back[1])
             if c.mandate is not None:
                 c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
-        later_denials(sents, candidates, ctx.company_at)
+        later_denials(ctx.tokens_with(DENY_LEMMAS), sents, candidates, ctx.company_at)
         headline_statuses(sents, candidates)
         candidates = drop_restated_headlines(sents, candidates)
         return merge_candidates(ctx, candidates)

@@ -107,18 +107,23 @@ DENIED_OBJECTS = {"report", "talk", "talks", "discussion", "negotiation", "deal"
                   "speculation"}
 
 
-def later_denials(sents: list[Span], candidates: list[Candidate], company_at: Callable[[Token], str | None]) -> None:
+def later_denials(deny_words: list[Token], sents: list[Span], candidates: list[Candidate],
+                  company_at: Callable[[Token], str | None]) -> None:
     """"A report said SoftBank was preparing to invest $5 billion in Vask. SoftBank denied that it
-    was in talks with the company": a party's denial in the next sentence makes the deal denied."""
-    for index, sent in enumerate(sents):
-        for verb in sent:
-            if verb.lemma_.lower() not in DENY_LEMMAS or verb.pos_ != "VERB" or negated(verb):
-                continue
-            about = {t.lemma_.lower() for t in verb.subtree} | {t.lower_ for t in verb.subtree}
-            if not about & DENIED_OBJECTS:
-                continue
-            deniers = {company_at(s) for s in verb.children if s.dep_ == "nsubj"} - {None}
-            for c in candidates:
-                if index - 2 <= c.sent_index < index and c.status in ("reported", "in_talks") \
-                        and deniers & {c.investor, c.recipient}:
-                    c.status = "denied"
+    was in talks with the company": a party's denial in the next sentence makes the reported deal denied.
+    ``deny_words``: the document's tokens with a lemma of DENY_LEMMAS (looked up once, not per token)."""
+    if not deny_words or not candidates:
+        return
+    sent_index = {sent.start: index for index, sent in enumerate(sents)}
+    for verb in deny_words:
+        if verb.pos_ != "VERB" or negated(verb):
+            continue
+        index = sent_index.get(verb.sent.start)
+        about = {t.lemma_.lower() for t in verb.subtree} | {t.lower_ for t in verb.subtree}
+        if index is None or not about & DENIED_OBJECTS:
+            continue
+        deniers = {company_at(s) for s in verb.children if s.dep_ == "nsubj"} - {None}
+        for c in candidates:
+            if index - 2 <= c.sent_index < index and c.status in ("reported", "in_talks") \
+                    and deniers & {c.investor, c.recipient}:
+                c.status = "denied"
