@@ -80,13 +80,17 @@ def is_headline(sent: Span, text: str | None = None) -> bool:
     return (before < 0 or text[before] == "\n") and (after >= len(text) or text[after] == "\n")
 
 
-def headline_statuses(sents: list[Span], candidates: list[Candidate]) -> None:
+def headline_sentences(sents: list[Span], candidates: list[Candidate]) -> dict[int, bool]:
+    """Whether each candidate's sentence is a headline, by sentence index."""
+    if not candidates:
+        return {}
+    text = sents[0].doc.text  # built once: Doc.text joins every token
+    return {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
+
+
+def headline_statuses(candidates: list[Candidate], headline_at: dict[int, bool]) -> None:
     """A headline's tense says nothing ("Helix Backs Tamsin" for a closed deal): a headline deal
     restated in the body takes the body's status, so the two fold into one."""
-    if not candidates:
-        return
-    text = sents[0].doc.text  # built once: Doc.text joins every token
-    headline_at = {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
     for headline in (c for c in candidates if headline_at[c.sent_index]):
         body = next((c for c in candidates if c.sent_index > headline.sent_index and not headline_at[c.sent_index]
                      and (c.investor, c.recipient, c.kind) == (headline.investor, headline.recipient, headline.kind)
@@ -96,13 +100,9 @@ def headline_statuses(sents: list[Span], candidates: list[Candidate]) -> None:
             headline.status = body.status
 
 
-def drop_restated_headlines(sents: list[Span], candidates: list[Candidate]) -> list[Candidate]:
+def drop_restated_headlines(candidates: list[Candidate], headline_at: dict[int, bool]) -> list[Candidate]:
     """"Pallweather raises $4 billion from Tallis and Amazon" over "Tallis will invest $3 billion and
     Amazon $1 billion in Pallweather": a headline that the body states party by party is no deal of its own."""
-    if not candidates:
-        return candidates
-    text = sents[0].doc.text
-    headline_at = {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
     # The body's share: a smaller figure than the headline's total.
     body: dict[tuple[str | None, str | None, str], float] = {}
     for c in candidates:

@@ -33,7 +33,7 @@ from extractors.frames import Clause, Frame, load_frames
 from extractors.grammar import conjuncts, first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
-from extractors.merging import drop_restated_headlines, headline_statuses, merge_candidates
+from extractors.merging import drop_restated_headlines, headline_sentences, headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
@@ -154,8 +154,9 @@ class RelationMatcher:
             if c.mandate is not None:
                 c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
         later_denials(ctx.tokens_with(DENY_LEMMAS), sents, candidates, ctx.company_at)
-        headline_statuses(sents, candidates)
-        candidates = drop_restated_headlines(sents, candidates)
+        headline_at = headline_sentences(sents, candidates)
+        headline_statuses(candidates, headline_at)
+        candidates = drop_restated_headlines(candidates, headline_at)
         return merge_candidates(ctx, candidates)
 
     def _candidates(self, ctx: DocContext, trigger: Token, index: int, trigger_tokens: set[int],
