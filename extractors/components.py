@@ -30,7 +30,7 @@ from spacy.util import filter_spans
 
 from extractors.frames import load_frames
 from extractors.headlines import is_lower_case_text
-from extractors.money import Money, find_money
+from extractors.money import SCALE_PATTERN, Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PRODUCT_LINE_WORDS
@@ -43,10 +43,10 @@ PRODUCTS = "products"
 MONEY = "money"
 TRIGGERS = "deal_triggers"
 
-# Entity labels of numbers, and the words of amounts that carry them.
+# Entity labels of numbers, and the words of amounts that carry them: money.py's scale words
+# ("Billion", "bn") and the units after a figure.
 _NUMBER_LABELS = {"MONEY", "CARDINAL", "PERCENT", "QUANTITY"}
-_AMOUNT_WORDS = {"million", "billion", "trillion", "thousand", "hundred", "bn", "mn", "m", "b", "k", "dollar",
-                 "dollars", "usd", "euro", "euros", "pound", "pounds", "yen", "yuan", "crore", "lakh", "percent"}
+_AMOUNT_WORD_RE = re.compile(rf"(?:{SCALE_PATTERN}|hundred|dollars?|usd|percent)", re.I)
 # Capitalised words the model tags ORG that are never a company on their own.
 _NOT_COMPANIES = {
     "ai", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
@@ -251,8 +251,7 @@ class CompanyRecognizer:
         doc = span.doc
         # "FRANKFURT - Ostrava AG": a dateline in capitals before a dash is no part of the name.
         dash = next((t.i for t in doc[start:end] if t.text in ("-", "–", "—")), None)
-        if dash is not None and dash > start and all(t.is_upper or not t.is_alpha for t in doc[start:dash]) \
-                and any(t.is_alpha and len(t) > 1 for t in doc[start:dash]):
+        if dash is not None and dash > start and doc[start:dash].text.isupper() and _is_dateline(doc[start:dash]):
             start = dash + 1
         while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
             start += 1
@@ -335,7 +334,7 @@ class CompanyRecognizer:
                 # "$3.4B Halvard compute order" can come out as one MONEY entity: a capitalised word
                 # that is no number or unit is a name even inside it.
                 labels = {t.ent_type_ for t in span if not (t.ent_type_ in _NUMBER_LABELS and t.is_alpha
-                                                           and t.lower_ not in _AMOUNT_WORDS)}
+                                                           and not _AMOUNT_WORD_RE.fullmatch(t.text))}
                 if labels & ({"DATE", "TIME", "ORDINAL"} | _NUMBER_LABELS):
                     continue
                 # Places are where things happen ("in Texas"), not who pays: a place-like name is

@@ -75,13 +75,13 @@ def _spells_out_warrant(trigger: Token) -> bool:
                                           for c in trigger.head.children)
 
 
-def _object_is_money(clause: Clause) -> bool:
-    """"JPMorgan is providing $1 billion", "provide up to $2 billion in equity to X": money given,
-    not "$6 billion of capacity" (goods other than shares)."""
+def gives_money(verb: Token) -> bool:
+    """"JPMorgan is providing $1 billion", "provide up to $2 billion in equity to X": the verb's
+    object is money, not "$6 billion of capacity" (goods other than shares)."""
     goods = GOODS_HEADS - SHARES
     return any(child.dep_ == "dobj" and (child.lemma_.lower() in MONEY_WORDS or any(
         t.ent_type_ == "MONEY" or t.text in ("$", "US$") or "dollar" in t.lower_ for t in child.subtree))
-        and not _subtree_lemmas(child) & goods for child in clause.trigger.children)
+        and not _subtree_lemmas(child) & goods for child in verb.children)
 
 
 def _payer_is_customer(clause: Clause) -> bool:
@@ -113,7 +113,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # "counts X among its customers"
     "customer_below": lambda c: bool(_subtree_lemmas(c.trigger) & {"customer", "client", "buyer"}),
     # "JPMorgan is providing $1 billion": money, not goods
-    "object_is_money": _object_is_money,
+    "object_is_money": lambda c: gives_money(c.trigger),
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "leases capacity to X" (no "from")

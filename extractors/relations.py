@@ -28,8 +28,8 @@ from spacy.tokens import Doc, Token
 from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
-from extractors.components import MONEY, TRIGGERS
-from extractors.frames import Clause, Frame, load_frames
+from extractors.components import TRIGGERS
+from extractors.frames import Clause, Frame, gives_money, load_frames
 from extractors.grammar import conjuncts, first, object_text, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
@@ -281,7 +281,7 @@ class RelationMatcher:
             recipient = stake_owner(ctx, trigger, investor)
         implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and is_verb
                     and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
-                    and (trigger.lemma_.lower() not in GIVING_VERBS or _gives_money(ctx, trigger)))
+                    and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger)))
         if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
         candidate = Candidate(implicit=implicit,
@@ -295,9 +295,3 @@ class RelationMatcher:
             if shares:
                 candidate.amount_text = shares.group(0)
         return candidate
-
-
-def _gives_money(ctx: DocContext, trigger: Token) -> bool:
-    """Whether the verb's object is an amount of money."""
-    amounts = {span.root.i for span in ctx.doc.spans[MONEY]}
-    return any(c.dep_ == "dobj" and c.i in amounts for c in trigger.children)
