@@ -33,7 +33,7 @@ from extractors.headlines import is_lower_case_text
 from extractors.money import SCALE_PATTERN, Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
-from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PRODUCT_LINE_WORDS
+from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PRODUCT_LINE_WORDS, SUBSIDIARY_NOUNS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -54,6 +54,8 @@ _NOT_COMPANIES = {
     "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
     "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
 }
+# "Series A", "Series B-2": a funding round, not a company.
+_ROUND_NAME_RE = re.compile(r"Series [A-Z](?:-?\d)?\+?")
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
@@ -187,18 +189,37 @@ class CompanyRecognizer:
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
         named_spans = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named if s is not None]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
-        companies = _prefer(filter_spans(registry_spans), named_spans, model_orgs)
+        registry_spans = self._with_unit_names(doc, filter_spans(registry_spans), product_tokens)
+        companies = _prefer(registry_spans, named_spans, model_orgs)
         companies += self._short_forms(doc, companies)
         # Defined terms win over whatever else covered the same words ("Registrant" tagged ORG).
         defined = self._defined_terms(doc, companies)
         companies = defined + [c for c in companies if not any(_overlaps(c, d) for d in defined)]
         companies += self._deal_party_entities(doc, companies)
+        companies += _units_named_with_owner(doc, companies)
         companies += self._short_forms(doc, companies)
         companies = _with_legal_tails(doc, filter_spans(companies))
         companies = [c for c in self._aliases_and_headlines(doc, companies)
                      if not self._placeholder(c) and not self._goods_term(c)]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
+
+    def _with_unit_names(self, doc: Doc, spans: list[Span], product_tokens: set[int]) -> list[Span]:
+        """"Intel Capital led the round", "Samsung Next invested": a registry name followed by the
+        name of one of its units (a kind word, or the rest of the model's organisation name) is
+        one mention of the owner, so the parser's head word ("Capital") is the owner too."""
+        org_ends = {ent.start: ent.end for ent in doc.ents if ent.label_ == "ORG"}
+        out = []
+        for span in spans:
+            end = span.end
+            while end < len(doc) and doc[end].is_title and doc[end].lower_ in self.registry.name_kinds:
+                end += 1
+            org_end = org_ends.get(span.start, 0)
+            while end < min(org_end, span.end + 2) and doc[end].is_title and doc[end].is_alpha \
+                    and end not in product_tokens and doc[end].lemma_.lower() not in PRODUCT_LINE_WORDS:
+                end += 1
+            out.append(span if end == span.end else Span(doc, span.start, end, label=span.label_, kb_id=span.kb_id_))
+        return filter_spans(out)
 
     def _aliases_and_headlines(self, doc: Doc, companies: list[Span]) -> list[Span]:
         """Drop mentions that name no company of their own.
@@ -288,7 +309,7 @@ class CompanyRecognizer:
 
     def _is_model_org(self, span: Span) -> bool:
         text = clean_name(span.text)
-        if text.casefold() in _NOT_COMPANIES or not text[:1].isupper():
+        if text.casefold() in _NOT_COMPANIES or not text[:1].isupper() or _ROUND_NAME_RE.fullmatch(text):
             return False
         if text.isupper() and (len(text) > 5 or _is_dateline(span)):  # page headers: "UNITED STATES", "FORM 8-K"
             return False
@@ -313,6 +334,9 @@ class CompanyRecognizer:
             return []  # needs the parser (not there in a blank pipeline)
         deal_words = {w for words in TRIGGER_LEMMAS.values() for w in words}
         taken = {i for span in companies for i in range(span.start, span.end)}
+        # "Ana Belmonte ... Belmonte is careful": a person's surname, once the text gave the full name.
+        surnames = {ent[-1].text for ent in doc.ents if ent.label_ == "PERSON" and len(ent) > 1
+                    and ent[-1].lower_ not in self.registry.name_kinds}
         found = []
         for sent in doc.sents:
             if not any(t.lemma_.lower() in deal_words for t in sent):
@@ -353,11 +377,12 @@ class CompanyRecognizer:
                 if place_like and where:
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.
-                if span.start > 0 and doc[span.start - 1].lower_ in _PERSON_TITLES:
+                if span.start > 0 and doc[span.start - 1].lower_ in _PERSON_TITLES or span.text in surnames:
                     continue
                 if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue
-                if clean_name(span.text).casefold() in _NOT_COMPANIES or doc[span.end - 1].lower_ in _DOCUMENT_WORDS:
+                if clean_name(span.text).casefold() in _NOT_COMPANIES or doc[span.end - 1].lower_ in _DOCUMENT_WORDS \
+                        or _ROUND_NAME_RE.fullmatch(span.text):
                     continue
                 found.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=clean_name(span.text)))
                 taken.update(range(span.start, span.end))
@@ -469,6 +494,30 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
             span = Span(doc, span.start, end + 1, label=span.label_, kb_id=span.kb_id_)
         out.append(span)
     return out
+
+
+def _units_named_with_owner(doc: Doc, companies: list[Span]) -> list[Span]:
+    """"NVentures, NVIDIA's venture arm, and ...": a capitalised name that the text calls a
+    company's unit is a company (the mentions layer then resolves it to its owner)."""
+    taken = {i for span in companies for i in range(span.start, span.end)}
+    found = []
+    for token in doc:
+        if token.lemma_.lower() not in SUBSIDIARY_NOUNS or token.pos_ != "NOUN" \
+                or not any(c.dep_ == "poss" and c.i in taken for c in token.children):
+            continue
+        name = token.head
+        # The parser may make the apposition a conjunct of the name: "NVentures, NVIDIA's venture arm".
+        after_comma = token.left_edge.i > 0 and doc[token.left_edge.i - 1].text == ","
+        if token.dep_ != "appos" and not (token.dep_ == "conj" and after_comma) or name.i >= token.i:
+            continue
+        chain = [c.i for c in name.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < name.i]
+        span = Span(doc, min([*chain, name.i]), name.i + 1)
+        # The tagger may call an odd name a noun ("NVentures"); a capital that is not the sentence's
+        # first letter (or one inside the word) still says it is a name.
+        named = name.pos_ == "PROPN" or not name.is_sent_start or any(ch.isupper() for ch in name.text[1:])
+        if named and all(t.text[:1].isupper() for t in span) and not set(range(span.start, span.end)) & taken:
+            found.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=clean_name(span.text)))
+    return found
 
 
 def _names_a_contract(token: Token) -> bool:

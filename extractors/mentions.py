@@ -14,10 +14,9 @@ from spacy.tokens import Doc, Span, Token
 
 from extractors.components import COMPANIES, PRODUCTS, company_text
 from extractors.resolve import Registry, clean_name
-from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS
+from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS, SUBSIDIARY_NOUNS
 
 # Nouns for a company owned by another: a deal between them is no flow between companies.
-SUBSIDIARY_NOUNS = {"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"}
 HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|chief financial officer|CFO|president|"
                      r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
 FIRST_PERSON = {"we", "us", "our", "ours"}
@@ -278,7 +277,7 @@ class DocContext:
                 return None
         for span in self.mentions_before(token):
             name = company_text(span)
-            if place is not None and place.lower() not in self._places.get(name, set()):
+            if place is not None and not self._based_in(name, place, token):
                 continue
             if nationality is not None and self._nationality.get(name) != nationality:
                 continue
@@ -287,6 +286,14 @@ class DocContext:
                 continue
             return name
         return None
+
+    def _based_in(self, name: str, place: str, description: Token) -> bool:
+        """Whether "the Austin-based firm" can be ``name``: the registry's places for a known company;
+        for one it does not know, another sentence names the place beside the company."""
+        if name in self._places:
+            return place.lower() in self._places[name]
+        return any(company_text(span) == name and span.sent != description.sent
+                   and place.lower() in span.sent.text.lower() for span in self.companies)
 
     def _vendor_of_text(self, text: str) -> str | None:
         return self.product_vendors.get(text.lower())

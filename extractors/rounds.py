@@ -73,6 +73,13 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
     return sorted(anchors, key=lambda a: (a[0], a[1]))
 
 
+def _sole_round_before(anchors: list[tuple[int, int, str, str]], index: int) -> tuple[int, int, str, str] | None:
+    """A feature about one raise ("The strategic money came next. X also took part") may name its
+    backers paragraphs after the round: when every round stated before is the same company's, it is that one."""
+    before = [a for a in anchors if a[0] < index]
+    return before[-1] if before and len({a[2] for a in before}) == 1 else None
+
+
 def anchor_before(anchors: list[tuple[int, int, str, str]], index: int, token_i: int,
                   exclude: set[str | None], sents: list[Span]) -> tuple[int, int, str, str] | None:
     """The nearest round stated in this sentence (before the word) or the two before it.
@@ -164,7 +171,7 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
         # "investors in Quorra's funding round", "took part in Crusoe's round": the owner named there.
         owner = next((ctx.company_at(t) for o in objects for t in o.subtree
                       if t.dep_ in ("poss", "pobj") and t.i in ctx.by_token), None)
-        anchor = anchor_before(anchors, index, token.i, set(), sents)
+        anchor = anchor_before(anchors, index, token.i, set(), sents) or _sole_round_before(anchors, index)
         recipient = owner or (anchor[2] if anchor else None)
         if recipient is None:
             continue

@@ -27,6 +27,8 @@ REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their)
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
                          r"reports? (?:said|say|suggest)|reports? that)\b", re.I)
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
+# "was open to participating", "is willing to invest": a stance, not a deal.
+STANCE_ADJECTIVES = {"open", "willing"}
 
 
 def negated(token: Token) -> bool:
@@ -43,7 +45,9 @@ def negated(token: Token) -> bool:
 
 
 def hypothetical(token: Token) -> bool:
-    """Conditionals and may/might/could: "if ...", "could invest"."""
+    """Conditionals, may/might/could and stances: "if ...", "could invest", "is open to investing"."""
+    if any(a.pos_ == "ADJ" and a.lower_ in STANCE_ADJECTIVES for a in token.ancestors):
+        return True
     for item in verbal_chain(token):
         for child in item.children:
             if child.dep_ == "mark" and child.lower_ in ("if", "unless", "whether"):

@@ -29,3 +29,5 @@ GOODS_HEADS = HARDWARE_NOUNS | {"capacity", "service", "compute", "cloud", "comp
                                 "cluster", "hardware", "stake", "offering", "model"}
 # Places goods go: "supply chips for OpenAI's data centers" names the buyer by its facilities.
 FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "cluster", "datacenter"})
+# What a company calls a company it owns: "X, a unit of Y", "Y's venture arm X".
+SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"})
