@@ -33,7 +33,7 @@ from extractors.headlines import is_lower_case_text
 from extractors.money import SCALE_PATTERN, Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
-from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PRODUCT_LINE_WORDS, SUBSIDIARY_NOUNS
+from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PERSON_TITLES, PRODUCT_LINE_WORDS, SUBSIDIARY_NOUNS
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -55,7 +55,7 @@ _NOT_COMPANIES = {
     "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
 }
 # "Series A", "Series B-2": a funding round, not a company.
-_ROUND_NAME_RE = re.compile(r"Series [A-Z](?:-?\d)?\+?")
+_ROUND_NAME_RE = re.compile(r"Series [A-Z](?:-?\d)?\+?\.?")
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
 _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act", "plan", "facility", "note", "notes",
                    "statement", "statements", "report", "deal", "program", "project", "fund"}
@@ -63,9 +63,6 @@ _DOCUMENT_WORDS = {"agreement", "agreements", "contract", "order", "form", "act"
 # Common words an explainer puts before a letter to make a stand-in ("Vendor A sells to Cloud C").
 _PLACEHOLDER_WORDS = {"vendor", "company", "firm", "startup", "lab", "investor", "customer", "supplier", "partner",
                       "buyer", "seller", "fund", "bank", "provider", "player", "party"}
-_PERSON_TITLES = {"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman", "chairwoman",
-                  "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
-                  "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
@@ -377,7 +374,7 @@ class CompanyRecognizer:
                 if place_like and where:
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.
-                if span.start > 0 and doc[span.start - 1].lower_ in _PERSON_TITLES or span.text in surnames:
+                if span.start > 0 and doc[span.start - 1].lower_ in PERSON_TITLES or span.text in surnames:
                     continue
                 if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue

@@ -81,7 +81,19 @@ def gives_money(verb: Token) -> bool:
     goods = GOODS_HEADS - SHARES
     return any(child.dep_ == "dobj" and (child.lemma_.lower() in MONEY_WORDS or any(
         t.ent_type_ == "MONEY" or t.text in ("$", "US$") or "dollar" in t.lower_ for t in child.subtree))
-        and not _subtree_lemmas(child) & goods for child in verb.children)
+        and not _what_is_given(child) & goods for child in verb.children)
+
+
+def _what_is_given(money: Token) -> set[str]:
+    """The lemmas of an object phrase without the phrases saying where it goes ("a $400 million
+    check into Morvane Cloud" gives a check, not cloud): "of" phrases ("$6 billion of capacity") stay."""
+    lemmas: set[str] = set()
+    stack = [money]
+    while stack:
+        token = stack.pop()
+        lemmas.add(token.lemma_.lower())
+        stack.extend(c for c in token.children if c.dep_ != "prep" or c.lower_ == "of")
+    return lemmas
 
 
 def _payer_is_customer(clause: Clause) -> bool:

@@ -14,7 +14,16 @@ from spacy.tokens import Token
 from extractors.components import company_text
 from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
 from extractors.mentions import DocContext
-from extractors.vocabulary import FACILITY_NOUNS, GOODS_HEADS, HARDWARE_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
+from extractors.vocabulary import (
+    FACILITY_NOUNS,
+    GOODS_HEADS,
+    HARDWARE_NOUNS,
+    LOAN_WORDS,
+    MONEY_WORDS,
+    PERSON_TITLES,
+    ROUND_NOUNS,
+    SHARES,
+)
 
 
 class SlotCollector:
@@ -80,7 +89,7 @@ class SlotReader:
             if ctx.company_at(ante) is None and ante.lower_ not in MONEY_WORDS:
                 # "OpenAI's largest expense is buying ...", "whose main expense is buying ...".
                 owner = next((c for c in ante.children if c.dep_ == "poss"), None)
-                if owner is not None:
+                if owner is not None and ante.lower_ not in PERSON_TITLES:  # "its chairman" is a person
                     ante = antecedent(owner, ctx) if owner.lower_ != "whose" else relcl_head(owner)
             # "NVIDIA is obligated to purchase": a passive subject up the chain is the buyer.
             passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i
@@ -234,7 +243,10 @@ class SlotReader:
             if pobj.dep_ in ("pobj", "pcomp"):
                 add(name, pobj)
                 # "for OpenAI's data centers", "at our Reno campus": the owner, not the place.
-                if name in ("for", "at") and pobj.lemma_.lower() in FACILITY_NOUNS:
+                # "into the company's Series C", "in Tamsin's latest round": the round's owner.
+                round_named = pobj.lemma_.lower() in ROUND_NOUNS or any(
+                    c.dep_ == "compound" and c.lower_ == "series" for c in pobj.children)
+                if name in ("for", "at") and pobj.lemma_.lower() in FACILITY_NOUNS or name in ("in", "into") and round_named:
                     for owner in pobj.children:
                         if owner.dep_ == "poss":
                             add(name, owner)

@@ -6,7 +6,7 @@ Each list says what the words have in common; the modules that use them say why.
 from __future__ import annotations
 
 # Nouns for money itself: "use the money to ...", "the capital comes back to X".
-MONEY_WORDS = frozenset({"money", "capital", "funds", "proceeds", "cash", "credits"})
+MONEY_WORDS = frozenset({"money", "capital", "funds", "proceeds", "cash", "credits", "check", "cheque"})
 # Words that can stand for a deal's money as the object of "use" (money words, pronouns, deal nouns).
 FUNDS_REFERENCES = MONEY_WORDS | {"fund", "funding", "investment", "it", "which", "that", "dollars", "financing"}
 # Shares and stakes: buying them is an investment, selling them a stake sale.
@@ -31,3 +31,7 @@ GOODS_HEADS = HARDWARE_NOUNS | {"capacity", "service", "compute", "cloud", "comp
 FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "cluster", "datacenter"})
 # What a company calls a company it owns: "X, a unit of Y", "Y's venture arm X".
 SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"})
+# Words for people: "Nvidia chief Jensen Huang", "its chairman, who can reinvest".
+PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman",
+                           "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
+                           "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"})
