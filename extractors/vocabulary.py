@@ -33,5 +33,6 @@ FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "c
 SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"})
 # Words for people: "Nvidia chief Jensen Huang", "its chairman, who can reinvest".
 PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman",
-                           "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman", "spokeswoman", "mr", "mr.",
-                           "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister", "secretary", "senator", "boss", "head"})
+                           "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman",
+                           "spokeswoman", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister",
+                           "secretary", "senator", "boss", "head"})
