@@ -335,8 +335,9 @@ class CompanyRecognizer:
         surnames = {ent[-1].text for ent in doc.ents if ent.label_ == "PERSON" and len(ent) > 1
                     and ent[-1].lower_ not in self.registry.name_kinds}
         found = []
+        amount_led = {w for words in AMOUNT_LED_LEMMAS.values() for w in words}
         for sent in doc.sents:
-            if not any(t.lemma_.lower() in deal_words for t in sent):
+            if not any(t.lemma_.lower() in deal_words or t.lemma_.lower() in amount_led and _amount_after(t) for t in sent):
                 continue
             for token in sent:
                 if token.pos_ != "PROPN" or (token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj")
@@ -493,6 +494,11 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
     return out
 
 
+def _amount_after(token: Token) -> bool:
+    """An amount within three words after ``token`` (as the trigger Matcher's amount-led pattern)."""
+    return any(t.text in _CURRENCY_SIGNS or t.like_num for t in token.doc[token.i + 1: token.i + 4])
+
+
 def _units_named_with_owner(doc: Doc, companies: list[Span]) -> list[Span]:
     """"NVentures, NVIDIA's venture arm, and ...": a capitalised name that the text calls a
     company's unit is a company (the mentions layer then resolves it to its owner)."""
@@ -621,22 +627,32 @@ class MoneyRecognizer:
 # --------------------------------------------------------------------------------------------
 # Deal words by kind: every frame's word plus the cue words (extractors/data/frames.yaml).
 TRIGGER_LEMMAS: dict[str, list[str]] = load_frames().trigger_lemmas()
+# Common verbs that are deal words only with an amount right after them ("KTX takes $250M from Google").
+AMOUNT_LED_LEMMAS: dict[str, list[str]] = load_frames().amount_led_lemmas()
+_CURRENCY_SIGNS = ["$", "US$", "€", "£", "¥", "₹"]
 
 
-@Language.factory("ouroboros_triggers", default_config={"lemmas": TRIGGER_LEMMAS})
-def make_triggers(nlp: Language, name: str, lemmas: dict[str, list[str]]) -> TriggerMatcher:
+@Language.factory("ouroboros_triggers", default_config={"lemmas": TRIGGER_LEMMAS, "amount_led": AMOUNT_LED_LEMMAS})
+def make_triggers(nlp: Language, name: str, lemmas: dict[str, list[str]],
+                  amount_led: dict[str, list[str]]) -> TriggerMatcher:
     """Deal words (see ``TRIGGER_LEMMAS``) as spans labelled with the kind they hint at."""
-    return TriggerMatcher(nlp, lemmas)
+    return TriggerMatcher(nlp, lemmas, amount_led)
 
 
 class TriggerMatcher:
-    """A ``Matcher`` over lemmas of verbs and nouns."""
+    """A ``Matcher`` over lemmas of verbs and nouns; ``amount_led`` verbs need an amount within
+    three words after them."""
 
-    def __init__(self, nlp: Language, lemmas: dict[str, list[str]]) -> None:
+    def __init__(self, nlp: Language, lemmas: dict[str, list[str]], amount_led: dict[str, list[str]] | None = None) -> None:
         self.matcher = Matcher(nlp.vocab)
         for kind, words in lemmas.items():
             self.matcher.add(kind, [[{"LEMMA": {"IN": words}, "POS": {"IN": ["VERB", "NOUN", "ADJ", "AUX"]}}],
                                     [{"LOWER": {"IN": words}}]])
+        for kind, words in (amount_led or {}).items():
+            verb = {"LEMMA": {"IN": words}, "POS": {"IN": ["VERB"]}}
+            between = {"IS_ALPHA": True, "OP": "{0,2}"}
+            self.matcher.add(f"{kind}|amount", [[verb, between, {"ORTH": {"IN": _CURRENCY_SIGNS}}],
+                                                [verb, between, {"LIKE_NUM": True}]])
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations(doc, self.match(doc))
@@ -649,7 +665,8 @@ class TriggerMatcher:
         for match_id, start, end in self.matcher(doc):
             if start not in seen:
                 seen.add(start)
-                spans.append(Span(doc, start, end, label=doc.vocab.strings[match_id]))
+                kind, _, amount_led = doc.vocab.strings[match_id].partition("|")
+                spans.append(Span(doc, start, start + 1 if amount_led else end, label=kind))
         return sorted(spans, key=lambda s: s.start)
 
     def set_annotations(self, doc: Doc, spans: list[Span]) -> None:

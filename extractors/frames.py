@@ -179,6 +179,8 @@ class Frame:
     generic: bool = False
     require: tuple[str, ...] = ()
     variants: tuple[Variant, ...] = field(default=())
+    # A common word ("take") is a deal word only where an amount follows it closely ("takes $250M").
+    amount_after: bool = False
 
     def refine(self, clause: Clause, every: tuple[Variant, ...] = ()) -> Frame | None:
         """The frame as this clause reads it, or None when a requirement fails or a variant drops it."""
@@ -208,14 +210,22 @@ class FrameSet:
 
     def trigger_lemmas(self) -> dict[str, list[str]]:
         """Deal words by the kind they hint at: every frame's word, then the cues."""
-        lemmas: dict[str, list[str]] = {kind: [] for kind in DEAL_KINDS}
-        for frames in (self.verbs, self.nouns):
-            for lemma, frame in frames.items():
-                if lemma not in lemmas[frame.kind]:
-                    lemmas[frame.kind].append(lemma)
+        lemmas = self._lemmas(amount_after=False)
         for kind, words in self.cues.items():
             lemmas[kind].extend(w for w in words if w not in lemmas[kind])
         return {kind: words for kind, words in lemmas.items() if words}
+
+    def amount_led_lemmas(self) -> dict[str, list[str]]:
+        """Deal words by kind that count only with an amount just after them (``amount_after``)."""
+        return {kind: words for kind, words in self._lemmas(amount_after=True).items() if words}
+
+    def _lemmas(self, *, amount_after: bool) -> dict[str, list[str]]:
+        lemmas: dict[str, list[str]] = {kind: [] for kind in DEAL_KINDS}
+        for frames in (self.verbs, self.nouns):
+            for lemma, frame in frames.items():
+                if frame.amount_after == amount_after and lemma not in lemmas[frame.kind]:
+                    lemmas[frame.kind].append(lemma)
+        return lemmas
 
 
 def _names(where: str, value: Any, allowed: frozenset[str] | dict[str, Any], what: str) -> tuple[str, ...]:
@@ -251,7 +261,7 @@ def _variant(where: str, raw: Any) -> Variant:
 
 
 def _frame(where: str, raw: Any) -> Frame:
-    keys = {"kind", "investor", "recipient", "generic", "require", "variants"}
+    keys = {"kind", "investor", "recipient", "generic", "require", "variants", "amount_after"}
     if not isinstance(raw, dict) or "kind" not in raw or set(raw) - keys:
         raise ConfigError(f"frames.yaml: {where}: a frame takes {', '.join(sorted(keys))} (kind required); got {raw!r}")
     frame = Frame(
@@ -261,6 +271,7 @@ def _frame(where: str, raw: Any) -> Frame:
         generic=bool(raw.get("generic", False)),
         require=_names(where, raw.get("require"), CONDITIONS, "condition"),
         variants=tuple(_variant(f"{where} variant {i}", v) for i, v in enumerate(raw.get("variants") or [])),
+        amount_after=bool(raw.get("amount_after", False)),
     )
     if not frame.generic and not (frame.investor and frame.recipient):
         raise ConfigError(f"frames.yaml: {where}: a frame that is not generic needs investor and recipient slots")
