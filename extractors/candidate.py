@@ -23,6 +23,7 @@ class Candidate:
     generic: bool = False
     funded: bool = False  # paid with another deal's money (a spend-back)
     fresh_funds: bool = False  # "the fresh capital", "that new money": the newest deal's money
+    pays_investor: bool = False  # "rent clusters from its investor": the funding deal's investor is paid
     what: str | None = None
     spend_back: tuple[str, str | None] | None = None  # (payee, what)
     mandate: tuple[str, str] | None = None  # (product, vendor)

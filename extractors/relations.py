@@ -30,7 +30,7 @@ from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
 from extractors.components import TRIGGERS
 from extractors.frames import Clause, Frame, gives_money, load_frames
-from extractors.grammar import conjuncts, first, object_text, unique
+from extractors.grammar import conjuncts, first, object_text, subjects_of, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
 from extractors.merging import drop_restated_headlines, headline_sentences, headline_statuses, merge_candidates
@@ -39,7 +39,7 @@ from extractors.rounds import bullets, implicit_recipients, round_anchors, round
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
 from extractors.status import DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
-from extractors.vocabulary import LOAN_WORDS, ROUND_NOUNS
+from extractors.vocabulary import INVESTOR_NOUNS, LOAN_WORDS, ROUND_NOUNS
 
 __all__ = ["Candidate", "RelationMatcher", "make_relations"]
 
@@ -272,11 +272,18 @@ class RelationMatcher:
                 return None
         if funded is not None:
             # A purchase paid with another deal's money: the buyer may be that deal's recipient.
-            if recipient is None:
+            pays_investor = _from_its_investor(trigger)
+            sellers = [name for slot in recipient_slots for name in slots.get(slot, [])]
+            relative = any(t.lower_ in ("which", "that", "who") for t in subjects_of(trigger))
+            if recipient is None and investor is not None and investor in sellers and relative:
+                # "X will invest in the cloud provider, which has agreed to spend the proceeds on X
+                # systems": the relative pronoun was read as X; the buyer is whoever got X's money.
+                investor, recipient = None, investor
+            if recipient is None and not pays_investor:
                 return None
             return Candidate(kind="purchase", investor=investor, recipient=recipient, sent_index=index,
                              trigger=trigger.i, evidence=trigger.sent.text.strip(), funded=True,
-                             fresh_funds=funded, what=object_text(trigger))
+                             fresh_funds=funded, what=object_text(trigger), pays_investor=pays_investor)
         if recipient is None and investor is not None and kind == "investment":
             recipient = stake_owner(ctx, trigger, investor)
         implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and is_verb
@@ -295,3 +302,10 @@ class RelationMatcher:
             if shares:
                 candidate.amount_text = shares.group(0)
         return candidate
+
+
+def _from_its_investor(trigger: Token) -> bool:
+    """"use the money to rent clusters from its investor": the seller is the deal's own investor."""
+    return any(prep.dep_ == "prep" and prep.lower_ == "from" and pobj.lemma_.lower() in INVESTOR_NOUNS
+               and any(c.dep_ == "poss" and c.lower_ in ("its", "their") for c in pobj.children)
+               for prep in trigger.children for pobj in prep.children)

@@ -117,6 +117,11 @@ class SlotReader:
                 self.object_mods(ctx, child, trigger_tokens, add)
                 self.made_by(child, add)
                 for grandchild in child.children:
+                    # "buy any capacity that goes unused at Tallis's Ohio site": where the goods are.
+                    if grandchild.dep_ == "relcl":
+                        for prep in grandchild.children:
+                            if prep.dep_ == "prep" and prep.lower_ == "at":
+                                self.prep(ctx, prep, trigger_tokens, add)
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
                         # "received $600 million in funding from X", "raising $20 billion, including

@@ -154,8 +154,9 @@ def attach_spend_backs(candidates: list[Candidate]) -> None:
         if not deals:
             continue
         deal = max(deals, key=lambda d: (d.sent_index, d.trigger))
-        if deal.spend_back is None and purchase.recipient is not None:
-            deal.spend_back = (purchase.recipient, purchase.what)
+        payee = deal.investor if purchase.pays_investor else purchase.recipient
+        if deal.spend_back is None and payee is not None:
+            deal.spend_back = (payee, purchase.what)
             deal.spend_back_evidence = purchase.evidence
         purchase.investor = None  # consumed
 

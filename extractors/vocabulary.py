@@ -36,3 +36,5 @@ PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-f
                            "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman",
                            "spokeswoman", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister",
                            "secretary", "senator", "boss", "head"})
+# What a deal's own investor is called by the company it funds ("rent clusters from its investor").
+INVESTOR_NOUNS = frozenset({"investor", "backer", "shareholder", "funder"})
