@@ -340,8 +340,12 @@ class CompanyRecognizer:
             if not any(t.lemma_.lower() in deal_words or t.lemma_.lower() in amount_led and _amount_after(t) for t in sent):
                 continue
             for token in sent:
-                if token.pos_ != "PROPN" or (token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj")
-                                             and not _names_a_contract(token)):
+                # "Ilsworth closed $640 million": the tagger may call an unknown first word a noun; it is
+                # a name when the text capitalises it in mid-sentence too.
+                named = token.pos_ == "PROPN" or token.pos_ == "NOUN" and token.is_sent_start and token.is_title \
+                    and token.text in _mid_sentence_words(doc)
+                if not named or (token.dep_ not in ("nsubj", "nsubjpass", "dobj", "pobj", "dative", "conj")
+                                 and not _names_a_contract(token)):
                     continue
                 chain = [c for c in token.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < token.i]
                 start = min([c.i for c in chain] + [token.i])
@@ -492,6 +496,14 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
             span = Span(doc, span.start, end + 1, label=span.label_, kb_id=span.kb_id_)
         out.append(span)
     return out
+
+
+def _mid_sentence_words(doc: Doc) -> set[str]:
+    """Capitalised words that stand inside a sentence (names, not sentence-initial common words)."""
+    if "mid_sentence_words" not in doc.user_data:
+        doc.user_data["mid_sentence_words"] = {t.text for t in doc if t.is_title and not t.is_sent_start}
+    words: set[str] = doc.user_data["mid_sentence_words"]
+    return words
 
 
 def _amount_after(token: Token) -> bool:
