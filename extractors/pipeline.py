@@ -21,6 +21,7 @@ from extractors import relations as _relations  # noqa: F401  (registers the rel
 from extractors.addressed import mask_addressed
 from extractors.components import COMPANIES, MONEY, TRIGGERS, tokens_in
 from extractors.headlines import sentence_case_headlines, truecase_lower_case_text
+from extractors.tickers import blank_tickers
 from ouroboros.core.errors import ConfigError
 
 __all__ = ["Passage", "build_nlp", "deal_passages", "get_nlp", "load_base_model", "passages_of",
@@ -78,12 +79,13 @@ def get_nlp() -> Language:
 
 def prepare_text(text: str) -> str:
     """The text the pipeline parses: text addressed to a reader or a machine blanked
-    (``extractors.addressed``), Title Case headlines in sentence case and a lower-case text given its
-    capitals (``extractors.headlines``), typographic apostrophes as ASCII ones. All keep
-    the length, so offsets into it are offsets into ``text``."""
+    (``extractors.addressed``), stock tickers in parentheses blanked (``extractors.tickers``),
+    Title Case headlines in sentence case and a lower-case text given its capitals
+    (``extractors.headlines``), typographic apostrophes as ASCII ones. All keep the length, so
+    offsets into it are offsets into ``text``."""
     # "Vask Cloud’s deal", "Tamsin Labs’ round": the small model reads possessives (and contractions)
     # far better with an ASCII apostrophe.
-    return truecase_lower_case_text(sentence_case_headlines(mask_addressed(text))).replace("\u2019", "'")
+    return truecase_lower_case_text(sentence_case_headlines(blank_tickers(mask_addressed(text)))).replace("\u2019", "'")
 
 
 def split_passages(text: str, max_chars: int = PASSAGE_CHARS) -> list[tuple[int, str]]:
