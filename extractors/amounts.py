@@ -80,11 +80,14 @@ def _another(span: Span) -> bool:
 
 
 def _each(span: Span) -> bool:
-    """"Morgan Stanley and MUFG $750 million each", "with Lloyds and NatWest each lending $190m"."""
+    """"Morgan Stanley and MUFG $750 million each", "with Lloyds and NatWest each lending $190m",
+    "Tidewater Bank and Caldera Credit Partners each committed $500 million" ("each" on the subject)."""
     doc = span.doc
     after = doc[span.end] if span.end < len(doc) else None
+    verb = span.root.head
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
     return (after is not None and after.lower_ == "each") or any(
-        c.lower_ == "each" for c in span.root.head.children if c.i < span.start)
+        c.lower_ == "each" for c in [*verb.children, *(g for s in subjects for g in s.children)] if c.i < span.start)
 
 
 def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
@@ -137,4 +140,7 @@ def valuation(span: Span) -> bool:
     if "valued at" in before:
         valued = next((t for t in doc[max(span.sent.start, span.start - 4): span.start] if t.lower_ == "valued"), None)
         return valued is None or valued.head.lemma_.lower() not in CONTRACT_NOUNS | GENERIC_NOUNS
+    # "values Nscale at about $3bn", "valuing the company at $22 billion"
+    if re.search(r"\bvalu(?:es|ing)\b(?:\s+\S+){0,3}\s+at\b", doc[max(span.sent.start, span.start - 7): span.start].text.lower()):
+        return True
     return any(w in before for w in ("valuation", "market value", "market cap", "revenue of", "price target"))

@@ -52,8 +52,10 @@ _NOT_COMPANIES = {
     "ai", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
     "coo", "wire", "nasdaq", "nyse", "agi", "media", "operator", "board", "item", "exhibits", "llm",
     "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
-    "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a",
+    "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a", "limited partners",
 }
+# A capitalised deal or document word on its own ("the Facility", "the Agreement") is no company.
+_DEAL_WORDS = CONTRACT_NOUNS | {"facility", "loan", "notes", "financing", "round", "arrangement"}
 # "Series A", "Series B-2": a funding round, not a company.
 _ROUND_NAME_RE = re.compile(r"Series [A-Z](?:-?\d)?\+?\.?")
 # A capitalised phrase ending in one of these is a document or a deal, not a company ("Master Services Agreement").
@@ -184,7 +186,7 @@ class CompanyRecognizer:
                     if trimmed is not None and self._is_model_org(trimmed):
                         model_orgs.append(trimmed)
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
-        named_spans = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in named if s is not None]
+        named_spans = [self._with_kind_words(doc, s) for s in named if s is not None]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
         registry_spans = self._with_unit_names(doc, filter_spans(registry_spans), product_tokens)
         companies = _prefer(registry_spans, named_spans, model_orgs)
@@ -200,6 +202,14 @@ class CompanyRecognizer:
                      if not self._placeholder(c) and not self._goods_term(c)]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
+
+    def _with_kind_words(self, doc: Doc, span: Span) -> Span:
+        """"Sarab AI Holdings": the name pattern stops at the capitals "AI"; kind words after it
+        (Holdings, Capital, Cloud ...) still belong to the name."""
+        end = span.end
+        while end < len(doc) and doc[end].is_title and doc[end].lower_ in self.registry.name_kinds:
+            end += 1
+        return Span(doc, span.start, end, label="COMPANY", kb_id=clean_name(doc[span.start:end].text))
 
     def _with_unit_names(self, doc: Doc, spans: list[Span], product_tokens: set[int]) -> list[Span]:
         """"Intel Capital led the round", "Samsung Next invested": a registry name followed by the
@@ -230,6 +240,7 @@ class CompanyRecognizer:
         titles = _title_lines(doc.text)
         body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c, titles)}
         kept: list[Span] = []
+        abbreviations: dict[str, str] = {}  # "the Hadeer Investment Authority (HIA)": HIA -> the full name
         for span in companies:
             text = clean_name(span.text)
             stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
@@ -247,12 +258,13 @@ class CompanyRecognizer:
                 previous = next((c for c in reversed(kept) if c.end == span.start - 1), None)
                 if previous is not None:
                     kept.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=previous.kb_id_))
+                    abbreviations[text] = previous.kb_id_
                 continue  # an abbreviation of the words before it
             if span.kb_id_ not in self.registry_names and _in_title_line(span, titles) \
                     and company_text(span).casefold() not in body_names:
                 continue
             kept.append(span)
-        return kept
+        return _with_abbreviations(doc, kept, abbreviations) if abbreviations else kept
 
     def set_annotations(self, doc: Doc, matches: tuple[list[Span], list[Span]]) -> None:
         """Write ``doc.spans["companies"]`` and ``doc.spans["products"]``."""
@@ -306,7 +318,8 @@ class CompanyRecognizer:
 
     def _is_model_org(self, span: Span) -> bool:
         text = clean_name(span.text)
-        if text.casefold() in _NOT_COMPANIES or not text[:1].isupper() or _ROUND_NAME_RE.fullmatch(text):
+        if text.casefold() in _NOT_COMPANIES or not text[:1].isupper() or _ROUND_NAME_RE.fullmatch(text) \
+                or text.casefold() in _DEAL_WORDS:
             return False
         if text.isupper() and (len(text) > 5 or _is_dateline(span)):  # page headers: "UNITED STATES", "FORM 8-K"
             return False
@@ -376,15 +389,19 @@ class CompanyRecognizer:
                     governor = governor.head
                 place_like = "LOC" in labels or ("GPE" in labels and (
                     is_known_place(span.text) or governor.lemma_.lower() not in deal_words))
-                if place_like and where:
+                # "at Ferrovia's Ohio and Texas sites": a known place naming a site is no party either.
+                if place_like and (where or first.dep_ in ("compound", "amod", "nmod")):
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.
                 if span.start > 0 and doc[span.start - 1].lower_ in PERSON_TITLES or span.text in surnames:
                     continue
                 if span.text.isupper() and len(span.text) > 4:  # "SEATTLE, Feb 9 (Wire) -" is a dateline
                     continue
-                if clean_name(span.text).casefold() in _NOT_COMPANIES or doc[span.end - 1].lower_ in _DOCUMENT_WORDS \
-                        or _ROUND_NAME_RE.fullmatch(span.text):
+                if clean_name(span.text).casefold() in _NOT_COMPANIES | _DEAL_WORDS \
+                        or doc[span.end - 1].lower_ in _DOCUMENT_WORDS or _ROUND_NAME_RE.fullmatch(span.text):
+                    continue
+                # "The Santa Clara, California-based chipmaker": a place describing a company.
+                if _describes_a_base(doc, span.end):
                     continue
                 found.append(Span(doc, span.start, span.end, label="COMPANY", kb_id=clean_name(span.text)))
                 taken.update(range(span.start, span.end))
@@ -498,6 +515,12 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
     return out
 
 
+def _describes_a_base(doc: Doc, end: int) -> bool:
+    """Whether the words from ``end`` make the name before them a place: "-based", ", California-based"."""
+    after = [t.lower_ for t in doc[end: end + 4]]
+    return after[:2] == ["-", "based"] or (after[:1] == [","] and "based" in after[2:4] and "-" in after[1:4])
+
+
 def _mid_sentence_words(doc: Doc) -> set[str]:
     """Capitalised words that stand inside a sentence (names, not sentence-initial common words)."""
     if "mid_sentence_words" not in doc.user_data:
@@ -509,6 +532,21 @@ def _mid_sentence_words(doc: Doc) -> set[str]:
 def _amount_after(token: Token) -> bool:
     """An amount within three words after ``token`` (as the trigger Matcher's amount-led pattern)."""
     return any(t.text in _CURRENCY_SIGNS or t.like_num for t in token.doc[token.i + 1: token.i + 4])
+
+
+def _with_abbreviations(doc: Doc, companies: list[Span], abbreviations: dict[str, str]) -> list[Span]:
+    """Every later use of an abbreviation defined in parentheses ("HIA denied a report") names the
+    company it abbreviates, whether or not the model found it."""
+    out = [Span(doc, c.start, c.end, label=c.label_, kb_id=abbreviations[c.text]) if c.text in abbreviations else c
+           for c in companies]
+    taken = {i for span in out for i in range(span.start, span.end)}
+    for short, name in abbreviations.items():
+        for m in re.finditer(rf"(?<![\w(]){re.escape(short)}(?![\w)])", doc.text):
+            span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=name)
+            if span is not None and not set(range(span.start, span.end)) & taken:
+                out.append(span)
+                taken.update(range(span.start, span.end))
+    return sorted(out, key=lambda s: s.start)
 
 
 def _units_named_with_owner(doc: Doc, companies: list[Span]) -> list[Span]:

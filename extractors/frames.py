@@ -79,7 +79,8 @@ def gives_money(verb: Token) -> bool:
     """"JPMorgan is providing $1 billion", "provide up to $2 billion in equity to X": the verb's
     object is money, not "$6 billion of capacity" (goods other than shares)."""
     goods = GOODS_HEADS - SHARES
-    return any(child.dep_ == "dobj" and (child.lemma_.lower() in MONEY_WORDS or any(
+    # ("the remaining $500 million was provided by X": a passive's subject is its object)
+    return any(child.dep_ in ("dobj", "nsubjpass") and (child.lemma_.lower() in MONEY_WORDS or any(
         t.ent_type_ == "MONEY" or t.text in ("$", "US$") or "dollar" in t.lower_ for t in child.subtree))
         and not _what_is_given(child) & goods for child in verb.children)
 
@@ -130,6 +131,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "leases capacity to X" (no "from")
     "to_without_from": lambda c: "to" in c.slots and "from" not in c.slots,
+    # "committed $900 million" with no "to X": the payee is elsewhere (a round or loan stated nearby)
+    "without_to": lambda c: "to" not in c.slots,
     # "pledged $1 billion for X" (no "to")
     "for_without_to": lambda c: "for" in c.slots and "to" not in c.slots,
     # "committed to deploy", or deploying another deal's money

@@ -73,6 +73,10 @@ class DocContext:
             owner = next((self.company_at(c) for c in token.children if c.dep_ == "poss"), None)
             owner = owner or next((self.company_at(g) for c in token.children if c.dep_ == "prep" and c.lower_ == "of"
                                    for g in c.children if g.dep_ == "pobj"), None)
+            # "the investment vehicle wholly owned by the Hadeer Investment Authority"
+            owner = owner or next((self.company_at(g) for c in token.children
+                                   if c.dep_ == "acl" and c.lemma_ in ("own", "control")
+                                   for a in c.children if a.dep_ == "agent" for g in a.children if g.dep_ == "pobj"), None)
             child = None
             # "NVentures, NVIDIA's venture arm, and ...": the parser may make the apposition a conjunct.
             comma_conj = token.dep_ == "conj" and token.left_edge.i > 0 and self.doc[token.left_edge.i - 1].text == ","

@@ -184,6 +184,8 @@ class RelationMatcher:
                              for p in c.children if p.dep_ == "pobj"), None)
             if obj_head is not None:
                 obj_lemmas.add(obj_head.lemma_.lower())
+        if obj_head is not None and obj_head.dep_ == "nsubjpass":  # "That round was led by X"
+            obj_lemmas.add(obj_head.lemma_.lower())
         if obj_head is not None:
             # "closed a $600 million Series C": a named round's words are its object's too.
             obj_lemmas |= {t.lemma_.lower() for t in obj_head.children if t.dep_ == "compound"}

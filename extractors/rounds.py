@@ -54,6 +54,8 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
             # ("advmod": the small model sometimes parses "closed a $600 million funding round" so)
             objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass", "advmod", "npadvmod")]
+            # "the $4 billion funding round Mirrow closed in March": the round is the clause's head.
+            objects += [token.head] if token.dep_ in ("relcl", "acl") else []
             # "closed a $600 million Series C": the round's name counts as a round word.
             words = {w.lemma_.lower() for o in objects for w in [o, *o.children] if w is o or w.dep_ == "compound"}
             if words & (ROUND_NOUNS | MONEY_WORDS | {"package", "facility", "loan"}) or any(

@@ -3,7 +3,8 @@
 "Nebius' (NBIS) nearly $3B deal", "Nvidia Corp's (NASDAQ:NVDA) week": the small model parses a
 parenthesised ticker as an apposition or a subject and loses the sentence around it. A ticker with an
 exchange prefix is always blanked; a bare capitalised code only when the text never uses it outside
-parentheses (so "Abu Dhabi Investment Authority (ADIA) ... ADIA said" keeps its defined short name).
+parentheses and it is not the initials of the words before it ("Hadeer Investment Authority (HIA)"
+keeps its defined short name).
 Blanking keeps the length, so every offset still points into the original text.
 """
 
@@ -24,8 +25,16 @@ def blank_tickers(text: str) -> str:
 
     def blank(match: re.Match[str]) -> str:
         code = match.group("code")
-        if match.group("exchange") is None and (code.isdigit() or re.search(rf"\b{re.escape(code)}\b", outside)):
+        if match.group("exchange") is None and (code.isdigit() or re.search(rf"\b{re.escape(code)}\b", outside)
+                                                 or _spells_initials(text[:match.start()], code)):
             return match.group(0)
         return " " * len(match.group(0))
 
     return _TICKER_RE.sub(blank, text)
+
+
+def _spells_initials(before: str, code: str) -> bool:
+    """"Hadeer Investment Authority (HIA)": the code is the initials of the capitalised words before it."""
+    words = [w for w in re.findall(r"[A-Za-z][\w&'-]*", before[-120:]) if w[0].isupper()]
+    initials = "".join(w[0] for w in words[-len(code):])
+    return initials == code
