@@ -29,6 +29,7 @@ from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
 from extractors.components import TRIGGERS
+from extractors.digests import digest_lines
 from extractors.frames import Clause, Frame, gives_money, load_frames
 from extractors.grammar import conjuncts, first, object_text, subjects_of, unique
 from extractors.mandates import attach_mandates, find_mandates
@@ -131,6 +132,7 @@ class RelationMatcher:
             candidates.extend(found)
             mandates.extend((index, m, user, tok) for m, user, tok in find_mandates(ctx, sent, self.resolve_product))
         candidates = bullets(ctx, sents, candidates)
+        candidates += digest_lines(ctx, sents, candidates)
         anchors = round_anchors(ctx, sents, candidates, questions)
         implicit_recipients(candidates, anchors, sents)
         orphan_amounts(ctx, sents, candidates)
