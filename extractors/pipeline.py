@@ -13,8 +13,11 @@ from functools import lru_cache
 
 import spacy
 from pydantic import BaseModel, ConfigDict
+from spacy.attrs import ORTH
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
+from spacy.util import compile_suffix_regex
 
 from extractors import components as _components  # noqa: F401  (registers the factories)
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
@@ -65,10 +68,23 @@ def load_base_model() -> Language:
 def build_nlp(base: Language | None = None) -> Language:
     """``en_core_web_sm`` plus our components (a new pipeline; most callers want ``get_nlp``)."""
     nlp = base if base is not None else load_base_model()
+    _amounts_end_sentences(nlp)
     nlp.add_pipe("ouroboros_layout", before="parser")
     for name in OUR_COMPONENTS:
         nlp.add_pipe(name, last=True)
     return nlp
+
+
+def _amounts_end_sentences(nlp: Language) -> None:
+    """"raised $85M. Last month ...", "raised $85m. The ...": the tokenizer keeps "85M." whole and
+    reads "m." as an abbreviation, so the sentence never ends. A full stop after a number with a
+    one- or two-letter unit is its own token."""
+    tokenizer = nlp.tokenizer
+    if not isinstance(tokenizer, Tokenizer):
+        return
+    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[0-9][A-Za-z])\.", r"(?<=[0-9][A-Za-z]{2})\."]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    tokenizer.add_special_case("m.", [{ORTH: "m"}, {ORTH: "."}])
 
 
 @lru_cache(maxsize=1)

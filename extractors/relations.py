@@ -36,7 +36,7 @@ from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
 from extractors.merging import drop_restated_headlines, headline_sentences, headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
-from extractors.rounds import bullets, implicit_recipients, round_anchors, round_participants
+from extractors.rounds import bullets, implicit_recipients, listed_backers, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
 from extractors.status import DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
@@ -141,7 +141,7 @@ class RelationMatcher:
         attach_spend_backs(candidates)
         attach_mandates(ctx, candidates, mandates, sents)
         # After amounts, spend-backs and mandates: those belong to the round, kept on its lead record.
-        candidates += round_participants(ctx, sents, candidates, anchors)
+        candidates += round_participants(ctx, sents, candidates, anchors) + listed_backers(ctx, sents, anchors)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
         linked_purchases(candidates, sents)
         # A company and its own subsidiary or vehicle: money moving inside one group is no flow.

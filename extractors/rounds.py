@@ -10,7 +10,7 @@ from spacy.tokens import Span, Token
 
 from extractors.addressed import addressed_to_reader
 from extractors.candidate import Candidate
-from extractors.components import MONEY
+from extractors.components import MONEY, company_text
 from extractors.frames import GENERIC_NOUNS
 from extractors.grammar import antecedent, conjuncts, subjects_of
 from extractors.mentions import DocContext
@@ -185,6 +185,43 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                 deal_status(token, kind, True)
             found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
                                    trigger=token.i, evidence=sents[index].text.strip(), status=status))
+    return found
+
+
+_ITEM_RE = re.compile(r"^\s*(?:[-•*–]|\d+[.)])\s")
+# A header that introduces the backers of a round: "Thank you to everyone who backed us this round:".
+_BACKER_CUES = {"back", "investor", "backer", "participant", "lender"}
+
+
+def listed_backers(ctx: DocContext, sents: list[Span], anchors: list[tuple[int, int, str, str]]) -> list[Candidate]:
+    """The first company of each list item under a header naming a round's backers invests in the
+    round stated nearby (or, in the first person, in the writer's company)."""
+    found: list[Candidate] = []
+    for index, sent in enumerate(sents):
+        text = sent.text.strip()
+        if not text.endswith(":") or not {t.lemma_.lower() for t in sent} & _BACKER_CUES:
+            continue
+        anchor = anchor_before(anchors, index, sent.end, set(), sents) or _sole_round_before(anchors, index)
+        first_person = any(t.lower_ in ("us", "our", "we") for t in sent)
+        recipient = anchor[2] if anchor else (ctx.host if first_person else None)
+        if recipient is None:
+            continue
+        kind = "loan" if any(t.lemma_.lower() == "lender" for t in sent) else "investment"
+        status = anchor[3] if anchor else "announced"
+        text_of_doc = ctx.doc.text
+        for item_index in range(index + 1, len(sents)):
+            item = sents[item_index]
+            if not _ITEM_RE.match(item.text):
+                # "- Ninefold Capital. Priya, Marcus ...": a sentence inside an item goes on with it;
+                # one that opens a line ends the list.
+                if item.start_char == 0 or "\n" in text_of_doc[max(0, item.start_char - 2): item.start_char + 1]:
+                    break
+                continue
+            company = next((c for c in ctx.companies if item.start <= c.start < item.end), None)
+            if company is not None and company_text(company) != recipient:
+                found.append(Candidate(kind=kind, investor=company_text(company), recipient=recipient,
+                                       sent_index=item_index, trigger=company.start, evidence=item.text.strip(),
+                                       status=status))
     return found
 
 

@@ -29,8 +29,8 @@ GOODS_HEADS = HARDWARE_NOUNS | {"capacity", "service", "compute", "cloud", "comp
                                 "cluster", "hardware", "stake", "offering", "model"}
 # Places goods go: "supply chips for OpenAI's data centers" names the buyer by its facilities.
 FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "cluster", "datacenter"})
-# What a company calls a company it owns: "X, a unit of Y", "Y's venture arm X".
-SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot"})
+# What a company calls a company it owns: "X, a unit of Y", "Y's venture arm X", "M12, Microsoft's venture fund".
+SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliate", "vehicle", "spv", "offshoot", "fund"})
 # Words for people: "Nvidia chief Jensen Huang", "its chairman, who can reinvest".
 PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman",
                            "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman",
