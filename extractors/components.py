@@ -294,8 +294,11 @@ class CompanyRecognizer:
     def _placeholder(self, span: Span) -> bool:
         """"Vendor A", "Lab B", "Cloud C": an explainer's stand-in (a common word and one capital
         letter) is no company; a registry name is never one."""
-        words = [t.text for t in span]
-        if len(words) != 2 or not (len(words[1]) == 1 and words[1].isupper()) or self.registry.by_name(span.kb_id_) is not None:
+        if self.registry.by_name(span.kb_id_) is not None:
+            return False
+        # The first two words decide: "Lab B. Lab B" runs over a sentence end that the initial "B." hides.
+        words = [t.text.rstrip(".") for t in span]
+        if len(words) < 2 or not (len(words[1]) == 1 and words[1].isupper()):
             return False
         first = words[0].lower()
         return first in self.registry.name_kinds or first in self.registry.descriptions or first in _PLACEHOLDER_WORDS

@@ -3,7 +3,8 @@
 ``find_money(text)`` returns every amount with its character span, the text as written (with its
 qualifier: "up to", "about", "more than") and ``amount_usd``. Rules:
 
-- "$100B", "US$1.3bn", "$5.83 billion", "100 billion dollars", "USD 2 billion": a USD figure.
+- "$100B", "US$1.3bn", "$5.83 billion", "100 billion dollars", "USD 2 billion", "two and a half
+  billion dollars": a USD figure.
 - "tens of billions of dollars", "billions", "multibillion-dollar": no figure, ``amount_usd`` None.
 - Other currencies ("€900 million", "£2bn", "900 million euros"): text kept, ``amount_usd`` None,
   because a conversion is not the document's statement (the flow adds one later, marked as such:
@@ -35,6 +36,26 @@ _USD_PREFIX = r"(?:US\s?\$|U\.S\.\s?\$|USD\s?|\$)"
 _OTHER_PREFIX = r"(?:€|£|¥|EUR\s?|GBP\s?|JPY\s?|CHF\s?|C\$|A\$|HK\$|S\$)"
 _OTHER_WORDS = r"(?:euros?|pounds?(?: sterling)?|yen|yuan|renminbi|swiss francs?|francs?)"
 
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_WORD_VALUES: dict[str, float] = {
+    "a": 1, "half a": 0.5, **{w: i + 1 for i, w in enumerate(_UNITS)}, **{w: i + 10 for i, w in enumerate(_TEENS)},
+    **{w: (i + 2) * 10 for i, w in enumerate(_TENS)},
+}
+_WORD_NUMBER_RE = (rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS)}))?|{'|'.join(_TEENS + _UNITS)}|half a|a)"
+                   r"(?:\s+and\s+a\s+half)?")
+
+
+def _word_number(words: str) -> float:
+    """ "two and a half" -> 2.5, "eighty-five" -> 85, "a" -> 1."""
+    words = words.lower()
+    half = 0.5 if re.search(r"\band a half$", words) else 0.0
+    words = re.sub(r"\s+and\s+a\s+half$", "", words)
+    parts = re.split(r"[- ]", words) if words not in _WORD_VALUES else [words]
+    return sum(_WORD_VALUES[p] for p in parts) + half
+
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # $100 billion, US$1.3bn, $8B, USD 2 billion (optionally "... dollars")
     ("usd", re.compile(
@@ -45,6 +66,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("usd_words", re.compile(rf"{_QUALIFIER_RE}(?P<num>{_NUM})\s(?P<scale>{_SCALE_RE})\s(?:U\.?S\.?\s)?dollars\b", re.I)),
     # 900 million euros
     ("other_words", re.compile(rf"{_QUALIFIER_RE}(?P<num>{_NUM})\s(?P<scale>{_SCALE_RE})\s{_OTHER_WORDS}\b", re.I)),
+    # one billion dollars, two and a half billion dollars, eighty-five million dollars, 800 Mio. euros
+    ("spelled", re.compile(
+        rf"{_QUALIFIER_RE}(?P<words>{_WORD_NUMBER_RE})\s+(?P<scale>trillion|billion|million)\s+"
+        rf"(?P<currency>(?:U\.?S\.?\s)?dollars|{_OTHER_WORDS})\b", re.I)),
     # tens of billions of dollars, billions, hundreds of millions, multibillion-dollar
     ("vague", re.compile(
         r"(?:(?:several|many|tens|hundreds)\s+of\s+)?(?:billions|millions|trillions)(?:\s+of\s+(?:US\s)?dollars)?"
@@ -113,6 +138,11 @@ def find_money(text: str) -> list[Money]:
         elif kind in ("other", "other_words"):
             currency = "other"
             small = m.group("scale") is None
+        elif kind == "spelled":
+            if "dollar" in m.group("currency").lower():
+                amount = _word_number(m.group("words")) * _SCALES[m.group("scale").lower()]
+            else:
+                currency = "other"
         per_unit = bool(_PER_UNIT_RE.match(text[end:end + 20]))
         taken.append((start, end))
         found.append(Money(text=stripped, start=start, end=end, amount_usd=amount, currency=currency,

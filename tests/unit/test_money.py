@@ -24,6 +24,10 @@ from extractors.money import find_money, parse_money
         ("roughly $13.7 billion into OpenAI", "roughly $13.7 billion", 13.7e9),
         ("$8B in Anthropic", "$8B", 8e9),
         ("a $2 trillion market", "$2 trillion", 2e12),
+        ("put one billion dollars into the lab", "one billion dollars", 1e9),
+        ("each contributing two and a half billion dollars", "two and a half billion dollars", 2.5e9),
+        ("Eighty-five million dollars is a lot of money", "Eighty-five million dollars", 85e6),
+        ("about half a billion dollars", "about half a billion dollars", 0.5e9),
     ],
 )
 def test_usd_amounts(text: str, amount_text: str, amount_usd: float) -> None:
@@ -53,7 +57,7 @@ def test_vague_amounts_keep_text_without_figure(text: str, amount_text: str) -> 
 @pytest.mark.parametrize(
     ("text", "amount_text"),
     [("to buy systems for €900 million.", "€900 million"), ("a £2bn order", "£2bn"),
-     ("a deal worth 900 million euros", "900 million euros")],
+     ("a deal worth 900 million euros", "900 million euros"), ("one billion euros of debt", "one billion euros")],
 )
 def test_other_currencies_have_no_usd_figure(text: str, amount_text: str) -> None:
     money = parse_money(text)
