@@ -155,7 +155,7 @@ class CompanyRecognizer:
 
     def match(self, doc: Doc) -> tuple[list[Span], list[Span]]:
         """(company spans, product spans); company spans carry the registry name in ``kb_id_``."""
-        matcher = self.lower_matcher if is_lower_case_text(doc.text) else self.company_matcher
+        matcher = self.lower_matcher if is_lower_case_text(text_of(doc)) else self.company_matcher
         registry_spans = [
             Span(doc, start, end, label="COMPANY", kb_id=doc.vocab.strings[match_id])
             for match_id, start, end in matcher(doc)
@@ -237,7 +237,7 @@ class CompanyRecognizer:
         - an unknown name seen only in a title-case headline ("Putting the AI Numbers in Perspective"),
           where every word is capitalised; registry names and names the body repeats stay.
         """
-        titles = _title_lines(doc.text)
+        titles = _title_lines(text_of(doc))
         body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c, titles)}
         kept: list[Span] = []
         abbreviations: dict[str, str] = {}  # "the Hadeer Investment Authority (HIA)": HIA -> the full name
@@ -352,8 +352,11 @@ class CompanyRecognizer:
                     and ent[-1].lower_ not in self.registry.name_kinds}
         found = []
         amount_led = {w for words in AMOUNT_LED_LEMMAS.values() for w in words}
+        strings = doc.vocab.strings
+        lemmas = [strings[lemma].lower() for lemma in doc.to_array("LEMMA")]
         for sent in doc.sents:
-            if not any(t.lemma_.lower() in deal_words or t.lemma_.lower() in amount_led and _amount_after(t) for t in sent):
+            if not any(lemmas[i] in deal_words or lemmas[i] in amount_led and _amount_after(doc[i])
+                       for i in range(sent.start, sent.end)):
                 continue
             for token in sent:
                 # "Ilsworth closed $640 million": the tagger may call an unknown first word a noun; it is
@@ -435,7 +438,9 @@ class CompanyRecognizer:
         found = []
         taken = {i for span in companies for i in range(span.start, span.end)}
         first_words = {key[0] for key in forms}
-        words = [t.text for t in doc]  # one pass over the tokens; candidate checks only on first-word hits
+        strings = doc.vocab.strings
+        # One pass over the token array (no Token objects); candidate checks only on first-word hits.
+        words = [strings[orth] for orth in doc.to_array("ORTH")]
         for i, word in enumerate(words):
             if word not in first_words or i in taken:
                 continue
@@ -452,7 +457,7 @@ class CompanyRecognizer:
     def _defined_terms(self, doc: Doc, companies: list[Span]) -> list[Span]:
         """Filings define short names: ``CoreWeave, Inc. (the "Company")``; find their later uses."""
         terms: dict[str, Span] = {}
-        text = doc.text  # built once: Doc.text joins every token
+        text = text_of(doc)
         # ("the "Company"), ("Ostrava" or the "Purchaser"): every quoted term in the parentheses.
         for m in _DEFINITION_RE.finditer(text):
             before = [c for c in companies if c.end_char <= m.start() and m.start() - c.end_char <= 12]
@@ -527,7 +532,10 @@ def _describes_a_base(doc: Doc, end: int) -> bool:
 def _mid_sentence_words(doc: Doc) -> set[str]:
     """Capitalised words that stand inside a sentence (names, not sentence-initial common words)."""
     if "mid_sentence_words" not in doc.user_data:
-        doc.user_data["mid_sentence_words"] = {t.text for t in doc if t.is_title and not t.is_sent_start}
+        strings = doc.vocab.strings
+        doc.user_data["mid_sentence_words"] = {
+            strings[orth] for orth, title, start in doc.to_array(["ORTH", "IS_TITLE", "SENT_START"])
+            if title and start != 1}
     words: set[str] = doc.user_data["mid_sentence_words"]
     return words
 
@@ -544,7 +552,7 @@ def _with_abbreviations(doc: Doc, companies: list[Span], abbreviations: dict[str
            for c in companies]
     taken = {i for span in out for i in range(span.start, span.end)}
     for short, name in abbreviations.items():
-        for m in re.finditer(rf"(?<![\w(]){re.escape(short)}(?![\w)])", doc.text):
+        for m in re.finditer(rf"(?<![\w(]){re.escape(short)}(?![\w)])", text_of(doc)):
             span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=name)
             if span is not None and not set(range(span.start, span.end)) & taken:
                 out.append(span)
@@ -557,9 +565,13 @@ def _units_named_with_owner(doc: Doc, companies: list[Span]) -> list[Span]:
     company's unit is a company (the mentions layer then resolves it to its owner)."""
     taken = {i for span in companies for i in range(span.start, span.end)}
     found = []
-    for token in doc:
-        if token.lemma_.lower() not in SUBSIDIARY_NOUNS or token.pos_ != "NOUN" \
-                or not any(c.dep_ == "poss" and c.i in taken for c in token.children):
+    wanted = {doc.vocab.strings.add(word) for word in SUBSIDIARY_NOUNS}
+    # Only the tokens whose lemma is a unit word, read from the array (no Token per word of the text).
+    for i, lemma in enumerate(doc.to_array("LEMMA")):
+        if lemma not in wanted:
+            continue
+        token = doc[i]
+        if token.pos_ != "NOUN" or not any(c.dep_ == "poss" and c.i in taken for c in token.children):
             continue
         name = token.head
         # The parser may make the apposition a conjunct of the name: "NVentures, NVIDIA's venture arm".
@@ -640,6 +652,15 @@ def _prefer(*groups: list[Span]) -> list[Span]:
     return kept
 
 
+def text_of(doc: Doc) -> str:
+    """``doc.text``, built once per document: Doc.text joins every token on each call (about a
+    millisecond for an article), and a dozen rules read it."""
+    text: str | None = doc.user_data.get("text")
+    if text is None:
+        text = doc.user_data["text"] = doc.text
+    return text
+
+
 def company_text(span: Span) -> str:
     """The name a company span stands for (registry name, full name of a short form, defined term)."""
     return span.kb_id_ or clean_name(span.text)
@@ -662,7 +683,7 @@ class MoneyRecognizer:
     def match(self, doc: Doc) -> list[tuple[Span, Money]]:
         """Each amount as a token span with its parse."""
         found = []
-        for money in find_money(doc.text):
+        for money in find_money(text_of(doc)):
             span = doc.char_span(money.start, money.end, label="MONEY", alignment_mode="expand")
             if span is not None:
                 found.append((span, money))

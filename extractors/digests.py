@@ -17,7 +17,7 @@ import re
 from spacy.tokens import Span
 
 from extractors.candidate import Candidate
-from extractors.components import MONEY, company_text
+from extractors.components import MONEY, company_text, text_of
 from extractors.mentions import DocContext
 from extractors.status import deal_status
 from extractors.vocabulary import LOAN_WORDS
@@ -35,10 +35,11 @@ def digest_lines(ctx: DocContext, sents: list[Span], candidates: list[Candidate]
     """The deals of digest lines in sentences with no deal of their own (see the module docstring)."""
     with_deal = {c.sent_index for c in candidates}
     found: list[Candidate] = []
+    text = text_of(ctx.doc)
     for index, sent in enumerate(sents):
-        if index in with_deal:
+        if index in with_deal or ":" not in text[sent.start_char: sent.end_char]:
             continue
-        match = _HEADER_RE.match(sent.text)
+        match = _HEADER_RE.match(text[sent.start_char: sent.end_char])
         if match is None:
             continue
         header_end = sent.start_char + match.end("header")

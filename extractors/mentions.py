@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from spacy.tokens import Doc, Span, Token
 
-from extractors.components import COMPANIES, PRODUCTS, company_text
+from extractors.components import COMPANIES, PRODUCTS, company_text, text_of
 from extractors.resolve import Registry, clean_name
 from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS, SUBSIDIARY_NOUNS
 
@@ -122,11 +122,12 @@ class DocContext:
         """Whose "we" it is: the company of a named executive ("CEO of Helix Mind"), else the first company."""
         if not self.companies:
             return None
-        for m in HOST_RE.finditer(self.doc.text):
+        text = text_of(self.doc)
+        for m in HOST_RE.finditer(text):
             span = next((c for c in self.companies if c.start_char >= m.end() - 1 and c.start_char - m.end() <= 2), None)
             if span is not None:
                 return company_text(span)
-            name = re.match(r"(?:[A-Z][\w&.-]*\s?){1,4}", self.doc.text[m.end():])
+            name = re.match(r"(?:[A-Z][\w&.-]*\s?){1,4}", text[m.end():])
             if name is not None:
                 return clean_name(name.group(0))
         return company_text(self.companies[0])

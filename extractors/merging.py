@@ -8,6 +8,7 @@ from dataclasses import replace
 from spacy.tokens import Span
 
 from extractors.candidate import Candidate
+from extractors.components import text_of
 from extractors.mentions import DocContext
 from extractors.sameness import same_deal
 
@@ -66,7 +67,7 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
 
 def is_headline(sent: Span, text: str | None = None) -> bool:
     """A line of its own with no sentence end: a headline or subhead (``text``: the doc's text, if known)."""
-    text = sent.doc.text if text is None else text
+    text = text_of(sent.doc) if text is None else text
     stripped = sent.text.strip()
     if not stripped or stripped.endswith((".", "!", "?", ":", ";", '"', "”")):
         return False
@@ -84,7 +85,7 @@ def headline_sentences(sents: list[Span], candidates: list[Candidate]) -> dict[i
     """Whether each candidate's sentence is a headline, by sentence index."""
     if not candidates:
         return {}
-    text = sents[0].doc.text  # built once: Doc.text joins every token
+    text = text_of(sents[0].doc)
     return {i: is_headline(sents[i], text) for i in {c.sent_index for c in candidates}}
 
 

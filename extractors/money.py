@@ -56,6 +56,8 @@ def _word_number(words: str) -> float:
     return sum(_WORD_VALUES[p] for p in parts) + half
 
 
+_SPELLED_HINT_RE = re.compile(rf"[a-z]\s+(?:trillion|billion|million)\s+(?:(?:U\.?S\.?\s)?dollars|{_OTHER_WORDS})\b", re.I)
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # $100 billion, US$1.3bn, $8B, USD 2 billion (optionally "... dollars")
     ("usd", re.compile(
@@ -114,7 +116,10 @@ def find_money(text: str) -> list[Money]:
     found: list[Money] = []
     taken: list[tuple[int, int]] = []
     candidates: list[tuple[int, int, str, re.Match[str]]] = []
+    spelled = _SPELLED_HINT_RE.search(text) is not None  # the spelled pattern is slow; most texts have none
     for kind, pattern in _PATTERNS:
+        if kind == "spelled" and not spelled:
+            continue
         for m in pattern.finditer(text):
             if m.group(0).strip():
                 candidates.append((m.start(), m.end(), kind, m))

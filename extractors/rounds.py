@@ -10,7 +10,7 @@ from spacy.tokens import Span, Token
 
 from extractors.addressed import addressed_to_reader
 from extractors.candidate import Candidate
-from extractors.components import MONEY, company_text
+from extractors.components import MONEY, company_text, text_of
 from extractors.frames import GENERIC_NOUNS
 from extractors.grammar import antecedent, conjuncts, subjects_of
 from extractors.mentions import DocContext
@@ -197,9 +197,10 @@ def listed_backers(ctx: DocContext, sents: list[Span], anchors: list[tuple[int, 
     """The first company of each list item under a header naming a round's backers invests in the
     round stated nearby (or, in the first person, in the writer's company)."""
     found: list[Candidate] = []
+    doc_text = text_of(ctx.doc)
     for index, sent in enumerate(sents):
-        text = sent.text.strip()
-        if not text.endswith(":") or not {t.lemma_.lower() for t in sent} & _BACKER_CUES:
+        if not doc_text[sent.start_char: sent.end_char].rstrip().endswith(":") \
+                or not {t.lemma_.lower() for t in sent} & _BACKER_CUES:
             continue
         anchor = anchor_before(anchors, index, sent.end, set(), sents) or _sole_round_before(anchors, index)
         first_person = any(t.lower_ in ("us", "our", "we") for t in sent)
@@ -208,13 +209,12 @@ def listed_backers(ctx: DocContext, sents: list[Span], anchors: list[tuple[int, 
             continue
         kind = "loan" if any(t.lemma_.lower() == "lender" for t in sent) else "investment"
         status = anchor[3] if anchor else "announced"
-        text_of_doc = ctx.doc.text
         for item_index in range(index + 1, len(sents)):
             item = sents[item_index]
-            if not _ITEM_RE.match(item.text):
+            if not _ITEM_RE.match(doc_text[item.start_char: item.end_char]):
                 # "- Ninefold Capital. Priya, Marcus ...": a sentence inside an item goes on with it;
                 # one that opens a line ends the list.
-                if item.start_char == 0 or "\n" in text_of_doc[max(0, item.start_char - 2): item.start_char + 1]:
+                if item.start_char == 0 or "\n" in doc_text[max(0, item.start_char - 2): item.start_char + 1]:
                     break
                 continue
             company = next((c for c in ctx.companies if item.start <= c.start < item.end), None)
