@@ -1,4 +1,4 @@
-"""Deals stated as verbless digest lines: a bold or plain header naming the parties, a colon, the terms.
+"""Deals stated as verbless digest lines: a list item or bold lead naming the parties, a colon, the terms.
 
 - ``- **Glasswing AI -> Velmont**: $4bn over five years for capacity``: an arrow header gives the
   direction of the flow (payer -> payee); the terms give the kind (a loan, a backstop, a warrant,
