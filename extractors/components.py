@@ -206,10 +206,14 @@ class CompanyRecognizer:
     def _with_kind_words(self, doc: Doc, span: Span) -> Span:
         """"Sarab AI Holdings": the name pattern stops at the capitals "AI"; kind words after it
         (Holdings, Capital, Cloud ...) still belong to the name."""
-        end = span.end
+        end = self._after_kind_words(doc, span.end)
+        return Span(doc, span.start, end, label="COMPANY", kb_id=clean_name(doc[span.start:end].text))
+
+    def _after_kind_words(self, doc: Doc, end: int) -> int:
+        """Where a run of capitalised kind words ("Capital", "Holdings") starting at ``end`` stops."""
         while end < len(doc) and doc[end].is_title and doc[end].lower_ in self.registry.name_kinds:
             end += 1
-        return Span(doc, span.start, end, label="COMPANY", kb_id=clean_name(doc[span.start:end].text))
+        return end
 
     def _with_unit_names(self, doc: Doc, spans: list[Span], product_tokens: set[int]) -> list[Span]:
         """"Intel Capital led the round", "Samsung Next invested": a registry name followed by the
@@ -218,9 +222,7 @@ class CompanyRecognizer:
         org_ends = {ent.start: ent.end for ent in doc.ents if ent.label_ == "ORG"}
         out = []
         for span in spans:
-            end = span.end
-            while end < len(doc) and doc[end].is_title and doc[end].lower_ in self.registry.name_kinds:
-                end += 1
+            end = self._after_kind_words(doc, span.end)
             org_end = org_ends.get(span.start, 0)
             while end < min(org_end, span.end + 2) and doc[end].is_title and doc[end].is_alpha \
                     and end not in product_tokens and doc[end].lemma_.lower() not in PRODUCT_LINE_WORDS:
