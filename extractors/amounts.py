@@ -105,7 +105,7 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         if index in with_deal:
             continue
         lemmas = {t.lemma_.lower() for t in sent}
-        if not lemmas & (CONTRACT_NOUNS | {"value", "worth", "pact", "transaction", "form"}):
+        if not lemmas & (CONTRACT_NOUNS | {"value", "worth", "pact", "transaction", "form", "consideration"}):
             continue
         if lemmas & {"revenue", "valuation", "value"} and not lemmas & CONTRACT_NOUNS | {"form"}:
             continue

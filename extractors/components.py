@@ -466,12 +466,16 @@ class CompanyRecognizer:
             if before:
                 for term in _QUOTED_TERM_RE.findall(m.group(0)):
                     terms[term] = before[-1]
-        names = {term: company.kb_id_ for term, company in terms.items()}
+        # "Hangzhou Qingtian AI Technology Co., Ltd. (hereinafter "Qingtian AI" or "the Company")": the
+        # text's own short name is the company's usual name, for the full name and every other term.
+        short = {company.kb_id_: term for term, company in terms.items() if _is_short_name(term, company)}
+        names = {term: short.get(company.kb_id_, company.kb_id_) for term, company in terms.items()}
+        found = [Span(doc, c.start, c.end, label="COMPANY", kb_id=short[c.kb_id_]) for c in companies
+                 if c.kb_id_ in short]
         if not any(term in _FILER_TERMS for term in names):
             filer = _filer_on_cover(text, companies)
             if filer is not None:
                 names.update({term: filer for term in _FILER_TERMS})
-        found = []
         for term, name in names.items():
             for m in re.finditer(rf"(?<![\w\"“]){re.escape(term)}(?![\w\"”])", text):
                 span = doc.char_span(m.start(), m.end(), label="COMPANY", kb_id=name)
@@ -480,9 +484,12 @@ class CompanyRecognizer:
         return found
 
 
-_QUOTED = r"(?:the\s+)?[\"“][A-Z][^\"”]{1,40}[\"”]"
-_DEFINITION_RE = re.compile(rf"\(\s*{_QUOTED}(?:\s*(?:,|or|and)\s*{_QUOTED})*\s*\)")
-_QUOTED_TERM_RE = re.compile(r"[\"“]([A-Z][^\"”]{1,40})[\"”]")
+_QUOTED = r"(?:the\s+)?[\"“](?:the\s+)?[A-Z][^\"”]{1,40}[\"”]"
+# ("Ostrava"), (the "Company"), (hereinafter "Qingtian AI"), (hereinafter referred to as "Yunhai")
+_DEFINITION_RE = re.compile(
+    rf"\(\s*(?:hereinafter\s+(?:referred\s+to\s+as\s+|called\s+)?|collectively,?\s+)?{_QUOTED}"
+    rf"(?:\s*(?:,|or|and)\s*{_QUOTED})*\s*\)")
+_QUOTED_TERM_RE = re.compile(r"[\"“](?:the\s+)?([A-Z][^\"”]{1,40})[\"”]")
 # A filing speaks of its filer as "the Company" or "the Registrant", often without defining the term.
 _FILER_TERMS = ("Company", "Registrant")
 # A cover line naming the filer in capitals: "HALVEX INC.", "ACME HOLDINGS, INC.", "NORDWERK AG".
@@ -490,6 +497,15 @@ _COVER_NAME_RE = re.compile(
     r"^[ \t]*([A-Z][A-Z0-9&.'\- ]*?[A-Z0-9])(?:,)?[ \t]+(?:INC|CORP|CORPORATION|LTD|LIMITED|PLC|AG|SE|N\.V|S\.A|LLC)\.?[ \t]*$",
     re.MULTILINE,
 )
+
+
+def _is_short_name(term: str, company: Span) -> bool:
+    """Whether a defined term is the company's name without the city that opens it ("Qingtian AI"
+    of "Hangzhou Qingtian AI Technology", as Chinese and Japanese registered names go). Other
+    defined forms ("Tarsis" of "Tarsis Holdings") stay uses of the full name, as filings are cited."""
+    words, name = term.split(), company.kb_id_.split()
+    return len(name) > len(words) and is_known_place(name[0]) and name[0] not in words \
+        and all(w in name for w in words)
 
 
 def _filer_on_cover(text: str, companies: list[Span]) -> str | None:

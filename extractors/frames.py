@@ -28,6 +28,7 @@ PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", 
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
     "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by", "shares_of",
+    "under_agreement",
 }) | PREPOSITION_SLOTS
 
 
@@ -127,6 +128,12 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "customer_below": lambda c: bool(_subtree_lemmas(c.trigger) & {"customer", "client", "buyer"}),
     # "JPMorgan is providing $1 billion": money, not goods
     "object_is_money": lambda c: gives_money(c.trigger),
+    # "sold shares of preferred stock to X": a buyer named, and no other company whose shares they are
+    "own_shares_to_buyer": lambda c: bool(c.slots.get("to") or c.slots.get("dative")) and not any(
+        set(c.slots.get(k, [])) - set(c.slots.get("to", []) + c.slots.get("dative", []))
+        for k in ("in", "of", "obj_mod", "shares_of")),
+    # "subscribed RMB 3.6 billion", "subscribed for 2 million shares of X": a subscription to equity
+    "object_is_money_or_shares": lambda c: gives_money(c.trigger) or bool(_subtree_lemmas(c.trigger) & SHARES),
     # "provide X with capacity": something sold
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "leases capacity to X" (no "from")

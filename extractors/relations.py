@@ -39,7 +39,7 @@ from extractors.resolve import Registry, load_registry
 from extractors.rounds import bullets, implicit_recipients, listed_backers, round_anchors, round_participants
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
-from extractors.status import DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
+from extractors.status import CLARIFY_LEMMAS, DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
 from extractors.vocabulary import INVESTOR_NOUNS, LOAN_WORDS, ROUND_NOUNS
 
 __all__ = ["Candidate", "RelationMatcher", "make_relations"]
@@ -51,7 +51,9 @@ if not Doc.has_extension("deal_candidates"):
 FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign fund", "bank", "lender"}
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
 IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead",
-                            "provide", "lend"}
+                            "provide", "lend", "subscribe"}
+# "a master purchase agreement", "a procurement contract": the agreement's maker is the buyer.
+PURCHASE_AGREEMENT_WORDS = {"purchase", "procurement", "purchasing"}
 # Verbs that give a round or loan stated nearby its money only when their object is an amount
 # ("JPMorgan is providing $1 billion"), not "providing for borrowings".
 GIVING_VERBS = {"provide", "lend"}
@@ -155,7 +157,7 @@ class RelationMatcher:
                 c.spend_back = (ctx.stands_for(c.spend_back[0]) or c.spend_back[0], c.spend_back[1])
             if c.mandate is not None:
                 c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
-        later_denials(ctx.tokens_with(DENY_LEMMAS), sents, candidates, ctx.company_at)
+        later_denials(ctx.tokens_with(DENY_LEMMAS | CLARIFY_LEMMAS), sents, candidates, ctx.company_at)
         headline_at = headline_sentences(sents, candidates)
         headline_statuses(candidates, headline_at)
         candidates = drop_restated_headlines(candidates, headline_at)
@@ -273,7 +275,12 @@ class RelationMatcher:
                 investor = funders[0]
                 recipient = b if investor == a else a
             elif rank_a == rank_b:
-                return None
+                # "X entered into a master purchase agreement with Y": the company that made it buys.
+                buyer = next((n for key in ("gov_subj", "subj", "poss") for n in slots.get(key, []) if n in (a, b)), None)
+                if buyer is None or not {t.lemma_.lower() for t in trigger.children
+                                         if t.dep_ in ("compound", "amod")} & PURCHASE_AGREEMENT_WORDS:
+                    return None
+                investor, recipient, generic = buyer, b if buyer == a else a, False
         if funded is not None:
             # A purchase paid with another deal's money: the buyer may be that deal's recipient.
             pays_investor = _from_its_investor(trigger)

@@ -147,6 +147,8 @@ class SlotReader:
                         self.prep(ctx, grandchild, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self.noun_context(ctx, trigger, add)
+        for name in agreement_parties(ctx, trigger):
+            add.add_name("under_agreement", name)
         # "investing €1.3 billion to become the largest shareholder in X": the holding names the company.
         for purpose in trigger.children:
             if purpose.dep_ in ("xcomp", "advcl") and purpose.lemma_ == "become":
@@ -335,6 +337,22 @@ class SlotReader:
 
 # Word classes that end a descriptive phrase ("startup", "cloud provider") before a name.
 NOT_DESCRIPTIVE = frozenset({"ADP", "CCONJ", "SCONJ", "DET", "PRON", "AUX", "PART", "NUM", "PUNCT"})
+
+
+def agreement_parties(ctx: DocContext, trigger: Token) -> list[str]:
+    """"X entered into an agreement with Y, under which Y committed to purchase capacity": the
+    companies named before "under which" (or "pursuant to which") are the agreement's parties."""
+    clause = trigger
+    while clause.dep_ in ("xcomp", "conj", "ccomp") and clause.head.i != clause.i:
+        clause = clause.head
+    if clause.dep_ != "relcl":
+        return []
+    opener = next((p for p in clause.children if p.dep_ == "prep" and p.lower_ in ("under", "pursuant")
+                   and any(t.lower_ == "which" for t in p.subtree)), None)
+    if opener is None:
+        return []
+    sent = trigger.sent
+    return unique([company_text(s) for s in ctx.companies if s.start >= sent.start and s.end <= opener.i])
 
 
 def named_after_description(ctx: DocContext, token: Token) -> str | None:

@@ -22,10 +22,10 @@ TALKS_RE = re.compile(r"\b(?:in (?:early |advanced |preliminary )?(?:talks|discu
                       r"considering|exploring|weighing|in the process of discussing)\b", re.I)
 # "according to a filing" or "a statement" names its source: that is the deal announced, not a report.
 REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their) (?:[\w-]+ )?(?:filing|statement|"
-                         r"release|announcement|document|prospectus|disclosure)s?\b)|familiar with|"
+                         r"release|announcement|document|prospectus|disclosure|agreement|contract|terms?)s?\b)|familiar with|"
                          r"close to the (?:matter|deal|talks)|"
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
-                         r"reports? (?:said|say|suggest)|reports? that)\b", re.I)
+                         r"reports? (?:said|say|suggest)|reports? that|media (?:reported|reports))\b", re.I)
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
 # "was open to participating", "is willing to invest": a stance, not a deal.
 STANCE_ADJECTIVES = {"open", "willing"}
@@ -109,6 +109,9 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
 # What a later denial is about: a report, talks, a deal ("denied that it was in talks", "denied the report").
 DENIED_OBJECTS = {"report", "talk", "talks", "discussion", "negotiation", "deal", "plan", "claim", "rumour", "rumor",
                   "speculation"}
+# "The company clarified that such report is not true": a statement that calls a report false denies it.
+CLARIFY_LEMMAS = {"clarify"}
+FALSE_WORDS = {"untrue", "false", "baseless", "inaccurate", "unfounded"}
 
 
 def later_denials(deny_words: list[Token], sents: list[Span], candidates: list[Candidate],
@@ -125,6 +128,8 @@ def later_denials(deny_words: list[Token], sents: list[Span], candidates: list[C
         index = sent_index.get(verb.sent.start)
         about = {t.lemma_.lower() for t in verb.subtree} | {t.lower_ for t in verb.subtree}
         if index is None or not about & DENIED_OBJECTS:
+            continue
+        if verb.lemma_.lower() in CLARIFY_LEMMAS and not (about & FALSE_WORDS or {"not", "true"} <= about):
             continue
         deniers = {company_at(s) for s in verb.children if s.dep_ == "nsubj"} - {None}
         for c in candidates:
