@@ -258,6 +258,11 @@ class SlotReader:
                         if owner.dep_ == "poss":
                             add(name, owner)
                 self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
+                if name == "of" and (pobj.like_num or pobj.lower_ in MONEY_WORDS):
+                    # "an investment of up to $25 billion in X": the parser hangs "in X" on the amount.
+                    for inner in pobj.children:
+                        if inner.dep_ == "prep" and inner.lower_ in ("in", "into", "to", "from", "with", "for"):
+                            self.prep(ctx, inner, trigger_tokens, add)
                 for conj in pobj.children:
                     if conj.dep_ == "conj":
                         add(name, conj)
