@@ -330,6 +330,8 @@ class CompanyRecognizer:
             return False
         if _is_wire_credit(span):
             return False
+        if _names_a_site(span):
+            return False
         # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
@@ -347,7 +349,7 @@ class CompanyRecognizer:
         """
         if not doc.has_annotation("SENT_START") or not doc.has_annotation("DEP"):
             return []  # needs the parser (not there in a blank pipeline)
-        deal_words = {w for words in TRIGGER_LEMMAS.values() for w in words}
+        deal_words = TRIGGER_WORDS
         taken = {i for span in companies for i in range(span.start, span.end)}
         # "Ana Belmonte ... Belmonte is careful": a person's surname, once the text gave the full name.
         surnames = {ent[-1].text for ent in doc.ents if ent.label_ == "PERSON" and len(ent) > 1
@@ -398,7 +400,7 @@ class CompanyRecognizer:
                 place_like = "LOC" in labels or ("GPE" in labels and (
                     is_known_place(span.text) or governor.lemma_.lower() not in deal_words))
                 # "at Ferrovia's Ohio and Texas sites": a known place naming a site is no party either.
-                if place_like and (where or first.dep_ in ("compound", "amod", "nmod")):
+                if place_like and (where or first.dep_ in ("compound", "amod", "nmod")) or _names_a_site(span):
                     continue
                 # "Nvidia chief Jensen Huang": a person with a title, not a party.
                 if span.start > 0 and doc[span.start - 1].lower_ in PERSON_TITLES or span.text in surnames:
@@ -539,6 +541,19 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
             span = Span(doc, span.start, end + 1, label=span.label_, kb_id=span.kb_id_)
         out.append(span)
     return out
+
+
+def _names_a_site(span: Span) -> bool:
+    """"The Hyderabad campus", "clusters in Hyderabad", a dateline: a known place the model tagged
+    ORG names where something is, unless a deal word takes it ("an investment in Nokia")."""
+    root = span.root
+    if not is_known_place(span.text):
+        return False
+    if root.dep_ in ("compound", "nmod", "amod") or _is_dateline(span):  # "New Delhi, Jan 7 ..."
+        return True
+    governor = root.head.head
+    return root.dep_ == "pobj" and root.head.lower_ in ("in", "at", "near") \
+        and governor.lemma_.lower() not in TRIGGER_WORDS
 
 
 def _describes_a_base(doc: Doc, end: int) -> bool:
@@ -719,6 +734,7 @@ class MoneyRecognizer:
 # --------------------------------------------------------------------------------------------
 # Deal words by kind: every frame's word plus the cue words (extractors/data/frames.yaml).
 TRIGGER_LEMMAS: dict[str, list[str]] = load_frames().trigger_lemmas()
+TRIGGER_WORDS = frozenset(w for words in TRIGGER_LEMMAS.values() for w in words)
 # Common verbs that are deal words only with an amount right after them ("KTX takes $250M from Google").
 AMOUNT_LED_LEMMAS: dict[str, list[str]] = load_frames().amount_led_lemmas()
 _CURRENCY_SIGNS = ["$", "US$", "€", "£", "¥", "₹"]

@@ -61,6 +61,9 @@ def subjects_of(token: Token) -> list[Token]:
     if found is None:
         return []
     named = [c for c in found.children if c.dep_ == "appos" and c.pos_ == "PROPN"]
+    # "New Delhi, Jan 7 Elon Musk's AI startup, xAI, has ...": the name of the described apposition.
+    named += [g for c in found.children if c.dep_ == "appos" and c.pos_ == "NOUN"
+              for g in c.children if g.dep_ == "appos" and g.pos_ == "PROPN"]
     return [found] + [c for c in found.head.children if c.dep_ == found.dep_ and c.i != found.i] + named
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from spacy.tokens import Doc, Span, Token
 
 from extractors.components import COMPANIES, PRODUCTS, company_text, text_of
+from extractors.grammar import subjects_of
 from extractors.resolve import Registry, clean_name
 from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS, SUBSIDIARY_NOUNS
 
@@ -31,6 +32,10 @@ VENDOR_RANK_KINDS: tuple[tuple[set[str], float], ...] = (
     ({"data center operator"}, 3.5),
     ({"cloud", "hyperscaler"}, 2),
 )
+
+
+# Words for a joint venture: "the JV" is the venture the text named, not its parents.
+JOINT_VENTURE_WORDS = frozenset({"jv", "venture"})
 
 
 class DocContext:
@@ -209,6 +214,9 @@ class DocContext:
         """"it"/"its": the nearest earlier company that is a subject (this or the previous sentence);
         else the company a subject pronoun or description of those sentences stands for ("The firm
         said it sold Nvidia shares. It also sold ...": the firm, not Nvidia); else the nearest company."""
+        own = self._own_subject(token, depth)
+        if own is not None:
+            return own
         sent_start = token.sent.start
         previous = self.doc[sent_start - 1].sent.start if sent_start > 0 else sent_start
         fallback = None
@@ -233,6 +241,23 @@ class DocContext:
             return company_text(span)
         return None
 
+    def _own_subject(self, token: Token, depth: int) -> str | None:
+        """"which the JV will fund from its equity": a possessive pronoun in a clause whose subject
+        is a company description ("the JV") or pronoun is that subject's."""
+        if token.dep_ != "poss" or depth >= 3:
+            return None
+        verb = token.head
+        while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+            verb = verb.head
+        for subject in subjects_of(verb) if verb.pos_ in ("VERB", "AUX") else []:
+            if subject.i == token.i or subject.i in self.by_token or subject.i > token.i:
+                continue  # a named subject is found by the nearest-mention rule below
+            named = (self.resolve_pronoun(subject, depth + 1) if subject.lower_ in THIRD_PERSON
+                     else self.resolve_description(subject) if subject.pos_ in ("NOUN", "PROPN") else None)
+            if named is not None:
+                return named
+        return None
+
     def description_of(self, token: Token) -> tuple[str, list[str]] | None:
         """(head phrase, modifiers) if ``token`` heads a definite description like "the chipmaker"."""
         dets = [c for c in token.children if c.dep_ in ("det", "poss")]
@@ -254,7 +279,15 @@ class DocContext:
         described = self.description_of(token)
         if described is None:
             return None
+        # "Elon Musk's artificial intelligence startup, xAI, ...": the description names its company.
+        named = next((self.by_token[c.i] for c in token.children if c.dep_ == "appos" and c.i in self.by_token), None)
+        if named is not None:
+            return company_text(named)
         phrase, mods = described
+        if token.lemma_.lower() in JOINT_VENTURE_WORDS and token.tag_ not in ("NNS", "NNPS"):
+            # "the JV", "the joint venture": the venture the text has named, never one of its parents.
+            return next((name for start, name in reversed(self._joint_ventures())
+                         if start < token.i or token.left_edge.i <= start <= token.right_edge.i), None)
         # "the ChatGPT maker", "the maker of ChatGPT": the product's owner.
         if token.lower_ == "maker":
             names = [t.lower_ for t in token.children if t.dep_ == "compound"]
@@ -291,6 +324,26 @@ class DocContext:
                 continue
             return name
         return None
+
+    def _joint_ventures(self) -> list[tuple[int, str]]:
+        """Companies the text names as a joint venture, where it names them: "The joint venture,
+        to be called X, ...", "a joint venture, X,", "X, the joint venture, ..."."""
+        if "joint_ventures" in self.doc.user_data:
+            found: list[tuple[int, str]] = self.doc.user_data["joint_ventures"]
+            return found
+        found = []
+        for venture in self.tokens_with(JOINT_VENTURE_WORDS):
+            named = [c for c in venture.children if c.dep_ == "appos"]
+            named += [venture.head] if venture.dep_ == "appos" else []
+            for verb in venture.children:
+                if verb.dep_ in ("acl", "relcl") and verb.lemma_.lower() in ("call", "name"):
+                    named += [c for c in verb.children if c.dep_ in ("oprd", "attr", "dobj", "xcomp")]
+            for token in named:  # the name's head may be its legal form ("... Compute Pvt Ltd")
+                span = next((self.by_token[t.i] for t in token.subtree if t.i in self.by_token), None)
+                if span is not None:
+                    found.append((span.start, company_text(span)))
+        self.doc.user_data["joint_ventures"] = found
+        return found
 
     def _based_in(self, name: str, place: str, description: Token) -> bool:
         """Whether "the Austin-based firm" can be ``name``: the registry's places for a known company;

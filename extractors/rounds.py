@@ -14,7 +14,7 @@ from extractors.components import MONEY, company_text, text_of
 from extractors.frames import GENERIC_NOUNS
 from extractors.grammar import antecedent, conjuncts, subjects_of
 from extractors.mentions import DocContext
-from extractors.status import deal_status, hypothetical, negated
+from extractors.status import COMPLETION_NOUNS, deal_status, hypothetical, negated
 from extractors.vocabulary import CONTRACT_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS
 
 # Vocabulary (why each list exists is in the docstring of the function that uses it)
@@ -30,7 +30,9 @@ LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
 # The words the member rules start from.
 MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make",
-                "among"}
+                "among"} | {"investment", "backing", "support", "funding", "contribution"}
+# "with participation from X", "with significant investment from X, Y and Z": the backers of a round.
+WITH_FROM_NOUNS = {"participation", "investment", "backing", "support", "funding", "contribution"}
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
@@ -72,6 +74,18 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
                 raiser = ctx.company_at(owner)
                 if raiser:
                     anchors.append((sent_of[token.i], token.i, raiser, "announced"))
+            if not owners:
+                # "X announced the completion of a $1 billion Series C funding round": X raised it.
+                head, done = token.head, False
+                while head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS and head.head.i != head.i:
+                    done = done or head.lemma_.lower() in COMPLETION_NOUNS
+                    head = head.head
+                if head.pos_ == "VERB" and head.lemma_.lower() in {"announce", "complete", "close", "finalize", "report"}:
+                    for subject in subjects_of(head):
+                        raiser = ctx.company_at(antecedent(subject, ctx))
+                        if raiser:
+                            status = "completed" if done or head.lemma_.lower() != "announce" else "announced"
+                            anchors.append((sent_of[token.i], token.i, raiser, status))
     return sorted(anchors, key=lambda a: (a[0], a[1]))
 
 
@@ -151,7 +165,14 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             # "raised $1.1 billion, with Nvidia and Aker among the investors"
             backers = _listed([p for w in token.head.children if w.dep_ == "prep" and w.lower_ == "with"
                                for p in w.children if p.dep_ == "pobj"], ctx)
-        elif token.lower_ == "participation":
+            naming = token.head
+            while naming.pos_ in ("NOUN", "PROPN") and naming.dep_ in ("dobj", "conj") and naming.head.i != naming.i:
+                naming = naming.head  # the parser may hang "among" on the last name of the list
+            if not backers and naming.pos_ == "VERB" and naming.lemma_.lower() in ("name", "count", "list"):
+                # "named Stepstone, Fidelity and MGX among other investors who participated"
+                backers = _listed([c for c in naming.children if c.dep_ == "dobj"], ctx)
+        elif lemma in WITH_FROM_NOUNS and token.pos_ == "NOUN" and (
+                token.lower_ == "participation" or token.head.lower_ == "with"):
             backers = _listed([g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
                                for g in c.children if g.dep_ == "pobj"], ctx)
         elif lemma in ("include", "comprise", "feature") and token.pos_ == "VERB":

@@ -26,6 +26,8 @@ REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their)
                          r"close to the (?:matter|deal|talks)|"
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
                          r"reports? (?:said|say|suggest)|reports? that|media (?:reported|reports))\b", re.I)
+# "the completion of a round", "the closing of its Series B": the deal is done.
+COMPLETION_NOUNS = frozenset({"completion", "closing", "conclusion"})
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
 # "was open to participating", "is willing to invest": a stance, not a deal.
 STANCE_ADJECTIVES = {"open", "willing"}
@@ -37,6 +39,11 @@ def negated(token: Token) -> bool:
         for child in item.children:
             if child.dep_ == "neg" or (child.dep_ == "det" and child.lower_ in ("no", "neither")):
                 return True
+        if item.dep_ == "conj" and item.pos_ == "VERB" and item.head.i < item.i \
+                and any(t.text == "," for t in item.doc[item.head.i + 1: item.i]) \
+                and any(c.dep_ == "dobj" for c in item.children):
+            # "did not disclose the amounts, and named X among the investors": a clause of its own.
+            return False
         if item.dep_ == "conj":
             for child in item.head.children:
                 if child.dep_ == "det" and child.lower_ == "no":
@@ -79,6 +86,8 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
     """Past tense of a payment verb ("invested", "received", "was backed"), or "closed/completed X"."""
     lemma = trigger.lemma_.lower()
     if is_verb:
+        if any(c.dep_ == "dobj" and c.lemma_.lower() in COMPLETION_NOUNS for c in trigger.children):
+            return True  # "announced the completion of its round"
         if lemma in ANNOUNCE_ONLY or kind == "warrant":
             return False
         if trigger.dep_ in ("xcomp", "acl") and trigger.head.lemma_.lower() not in COMPLETE_LEMMAS:
@@ -95,6 +104,9 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
     while head.pos_ == "ADP" or head.dep_ in ("pobj",):
         if head.head.i == head.i:
             break
+        # "announced the completion of a $20 billion funding round": done, whoever announces it.
+        if head.lower_ == "of" and head.head.lemma_.lower() in COMPLETION_NOUNS:
+            return True
         head = head.head
     if head.pos_ in ("VERB", "AUX") and head.lemma_.lower() not in ANNOUNCE_ONLY | {"say", "disclose"}:
         aux = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
