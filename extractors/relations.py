@@ -36,7 +36,14 @@ from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
 from extractors.merging import drop_restated_headlines, headline_sentences, headline_statuses, merge_candidates
 from extractors.resolve import Registry, load_registry
-from extractors.rounds import bullets, implicit_recipients, listed_backers, round_anchors, round_participants
+from extractors.rounds import (
+    bullets,
+    implicit_recipients,
+    listed_backers,
+    round_anchors,
+    round_participants,
+    shares_from,
+)
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
 from extractors.status import CLARIFY_LEMMAS, DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
@@ -52,6 +59,9 @@ FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign 
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
 IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead",
                             "provide", "lend", "subscribe"}
+# "an AI cloud contract", "a hosting agreement": a service that a cloud or host sells.
+SERVICE_WORDS = {"cloud", "hosting", "colocation", "compute", "capacity", "lease", "leasing", "service", "services"}
+CLOUD_KINDS = {"cloud", "neocloud", "GPU cloud", "data center operator", "hyperscaler"}
 # "a master purchase agreement", "a procurement contract": the agreement's maker is the buyer.
 PURCHASE_AGREEMENT_WORDS = {"purchase", "procurement", "purchasing"}
 # Verbs that give a round or loan stated nearby its money only when their object is an amount
@@ -144,6 +154,7 @@ class RelationMatcher:
         attach_mandates(ctx, candidates, mandates, sents)
         # After amounts, spend-backs and mandates: those belong to the round, kept on its lead record.
         candidates += round_participants(ctx, sents, candidates, anchors) + listed_backers(ctx, sents, anchors)
+        candidates += shares_from(ctx, sents, anchors)
         candidates = [c for c in candidates if c.investor and c.recipient and c.investor != c.recipient]
         linked_purchases(candidates, sents)
         # A company and its own subsidiary or vehicle: money moving inside one group is no flow.
@@ -248,7 +259,13 @@ class RelationMatcher:
                 return None
             generic, kind, investor, recipient = False, "loan", lender, borrower
         if generic:
+            # "an agreement with Dell for NVIDIA GPUs": the maker of the goods is no party to it.
+            named_as_party = {n for key in ("with", "subj", "gov_subj", "poss", "gov_with") for n in slots.get(key, [])}
+            goods_makers = set(slots.get("for", [])) - named_as_party
             parties = unique([name for key, names in slots.items() for name in names if key != "for"])
+            # ("an order for Oberlin's accelerators" with no other seller named: the maker sells)
+            sellers_named = [p for p in parties if p not in goods_makers]
+            parties = sellers_named if len(sellers_named) >= 2 else parties
             # "Google and Anthropic have struck a deal": the subject's conjuncts are parties too.
             parties = unique(parties + [m for p in parties for m in collector.coordinated.get(p, [])])
             # "Helix Compute, a unit of Helix Holdings": one party, named twice.
@@ -266,19 +283,29 @@ class RelationMatcher:
             a, b = heads
             rank_a, rank_b = ctx.vendor_rank(a), ctx.vendor_rank(b)
             investor, recipient = (a, b) if rank_a < rank_b else (b, a)
-            financing = {t.lemma_.lower() for t in trigger.children if t.dep_ in ("compound", "amod")} & (
-                ROUND_NOUNS | LOAN_WORDS | {"equity", "investment"})
+            # The deal noun's words: "a cloud contract", or the object of "signed / entered into".
+            nouns = [trigger] + [o for o in trigger.children if o.dep_ == "dobj"] + [
+                o for p in trigger.children if p.dep_ == "prep" and p.lower_ == "into" for o in p.children]
+            modifiers = {t.lemma_.lower() for t in trigger.children if t.dep_ in ("compound", "amod")}
+            object_words = {t.lemma_.lower() for n in nouns for t in n.children if t.dep_ in ("compound", "amod")}
+            hosts = [n for n in (a, b) if ctx.kinds(n) & CLOUD_KINDS]
+            service = len(hosts) == 1 and bool(object_words & SERVICE_WORDS)
+            if service:
+                # "a $3.4 billion AI cloud contract with NVIDIA": the cloud sells the service, whoever
+                # makes chips; a chipmaker renting capacity is the customer.
+                recipient = hosts[0]
+                investor = b if recipient == a else a
+            financing = modifiers & (ROUND_NOUNS | LOAN_WORDS | {"equity", "investment"})
             funders = [n for n in (a, b) if ctx.kinds(n) & FUNDER_KINDS]
             if financing and len(funders) == 1:
                 # "a $27 billion financing deal with Blue Owl": the fund or bank provides the money.
                 kind = "loan" if financing & LOAN_WORDS - {"financing"} else "investment"
                 investor = funders[0]
                 recipient = b if investor == a else a
-            elif rank_a == rank_b:
+            elif rank_a == rank_b and not service:
                 # "X entered into a master purchase agreement with Y": the company that made it buys.
                 buyer = next((n for key in ("gov_subj", "subj", "poss") for n in slots.get(key, []) if n in (a, b)), None)
-                if buyer is None or not {t.lemma_.lower() for t in trigger.children
-                                         if t.dep_ in ("compound", "amod")} & PURCHASE_AGREEMENT_WORDS:
+                if buyer is None or not modifiers & PURCHASE_AGREEMENT_WORDS:
                     return None
                 investor, recipient, generic = buyer, b if buyer == a else a, False
         if funded is not None:

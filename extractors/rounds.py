@@ -209,6 +209,45 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
     return found
 
 
+def shares_from(ctx: DocContext, sents: list[Span], anchors: list[Anchor]) -> list[Candidate]:
+    """"The $15 billion bridge loan ... includes $1.35 billion from Mizuho, $1.25 billion from SMBC":
+    each lender's (or backer's) own share of a loan or round, with its amount."""
+    sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
+    money_at = {span.root.i: span for span in ctx.doc.spans[MONEY] if span._.money.is_deal_amount}
+    found: list[Candidate] = []
+    for verb in ctx.tokens_with({"include"}):
+        if verb.pos_ != "VERB" or negated(verb) or hypothetical(verb):
+            continue
+        pool = [s for s in subjects_of(verb) if s.lemma_.lower() in ROUND_NOUNS | DEBT_PARTS | LOAN_WORDS]
+        if not pool:
+            continue
+        kind = "loan" if any(t.lemma_.lower() in LOAN_WORDS | DEBT_PARTS for s in pool for t in s.subtree) else "investment"
+        index = sent_of[verb.i]
+        # "SoftBank's bridge loan", "the bridge loan for Tamsin": whose loan or round it is.
+        owner = next((ctx.company_at(t) for s in pool for t in s.subtree if t.i in ctx.by_token and (
+            t.dep_ == "poss" or t.dep_ == "pobj" and t.head.lower_ in ("for", "to") and t.head.head.i == s.i)), None)
+        anchor = anchor_before(anchors, index, verb.i, set(), sents)
+        recipient = owner or (anchor[2] if anchor else None)
+        if recipient is None:
+            continue
+        # Every amount in the object, however the parser hung the list ("$1.25 billion" an apposition).
+        shares = [t for d in verb.children if d.dep_ == "dobj" for t in d.subtree if t.i in money_at]
+        for share in shares:
+            money = money_at.get(share.i)
+            # (the parser may hang the first "from" on the verb, right after its amount)
+            froms = [c for c in share.children if c.dep_ == "prep" and c.lower_ == "from"] or [
+                c for c in verb.children if c.dep_ == "prep" and c.lower_ == "from" and c.i == share.right_edge.i + 1]
+            backers = _listed([p for prep in froms for p in prep.children if p.dep_ == "pobj"], ctx)
+            for backer in backers:
+                investor = ctx.company_at(backer)
+                if money is None or investor is None or investor == recipient:
+                    continue
+                found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
+                                       trigger=verb.i, evidence=sents[index].text.strip(), money=money._.money,
+                                       amount_text=money._.money.text, status=deal_status(verb, kind, True)))
+    return found
+
+
 _ITEM_RE = re.compile(r"^\s*(?:[-•*–]|\d+[.)])\s")
 # A header that introduces the backers of a round: "Thank you to everyone who backed us this round:".
 _BACKER_CUES = {"back", "investor", "backer", "participant", "lender"}
