@@ -17,7 +17,7 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
-from spacy.util import compile_suffix_regex
+from spacy.util import compile_infix_regex, compile_suffix_regex
 
 from extractors import components as _components  # noqa: F401  (registers the factories)
 from extractors import relations as _relations  # noqa: F401  (registers the relation component)
@@ -69,6 +69,7 @@ def build_nlp(base: Language | None = None) -> Language:
     """``en_core_web_sm`` plus our components (a new pipeline; most callers want ``get_nlp``)."""
     nlp = base if base is not None else load_base_model()
     _amounts_end_sentences(nlp)
+    _double_dashes_split(nlp)
     nlp.add_pipe("ouroboros_layout", before="parser")
     for name in OUR_COMPONENTS:
         nlp.add_pipe(name, last=True)
@@ -85,6 +86,16 @@ def _amounts_end_sentences(nlp: Language) -> None:
     suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[0-9][A-Za-z])\.", r"(?<=[0-9][A-Za-z]{2})\."]
     tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     tokenizer.add_special_case("m.", [{ORTH: "m"}, {ORTH: "."}])
+
+
+def _double_dashes_split(nlp: Language) -> None:
+    """"Tokyo, Aug. 19 (Jiji Press)--SoftBank Group said": a wire's double dash (and the bracket
+    before it) splits words, so the credit and the company are tokens of their own."""
+    tokenizer = nlp.tokenizer
+    if not isinstance(tokenizer, Tokenizer):
+        return
+    infixes = [*(nlp.Defaults.infixes or ()), r"--", r"(?<=[A-Za-z])\)(?=-)"]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
 @lru_cache(maxsize=1)
