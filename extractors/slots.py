@@ -301,6 +301,9 @@ class SlotReader:
                 token.i in trigger_tokens and token.pos_ in ("NOUN", "VERB") and token.lemma_ not in
                     ("use", "purchase", "order", "deal", "agreement", "contract", "supply")):
                 continue
+            if token.dep_ in ("compound", "nmod") and token.head.lemma_.lower() in FACILITY_NOUNS and any(
+                    c.dep_ == "poss" for c in token.head.children):
+                continue  # "at Hut 8's River Bend campus": the site's name, its owner is the poss
             if token.dep_ in ("poss", "compound", "nmod", "pobj", "conj", "amod"):
                 # "Nerion's chips", "Tamsin's $2 billion round": whose goods, whose round.
                 if token.dep_ == "poss" and head.lemma_ in HARDWARE_NOUNS | ROUND_NOUNS | {
