@@ -30,7 +30,9 @@ LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
 # The words the member rules start from.
 MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make",
-                "among"} | {"investment", "backing", "support", "funding", "contribution"}
+                "among", "lead"} | {"investment", "backing", "support", "funding", "contribution"}
+# "The latest deal, led by X": a deal noun that a round rule does not read (a round is the frames').
+LED_DEAL_NOUNS = {"deal", "financing", "facility", "package", "transaction"}
 # "with participation from X", "with significant investment from X, Y and Z": the backers of a round.
 WITH_FROM_NOUNS = {"participation", "investment", "backing", "support", "funding", "contribution"}
 # A round stated in the text: (sentence index, token, raiser, status).
@@ -171,6 +173,12 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             if not backers and naming.pos_ == "VERB" and naming.lemma_.lower() in ("name", "count", "list"):
                 # "named Stepstone, Fidelity and MGX among other investors who participated"
                 backers = _listed([c for c in naming.children if c.dep_ == "dobj"], ctx)
+        elif lemma == "lead" and token.dep_ == "acl" and token.head.lemma_.lower() in LED_DEAL_NOUNS:
+            # "The latest deal, led by J.P. Morgan, was oversubscribed" (the facility stated before).
+            backers = _listed([p for a in token.children if a.dep_ == "agent" for p in a.children if p.dep_ == "pobj"], ctx)
+            index = sent_of[token.i]
+            stated = [t for i in range(max(index - 1, 0), index + 1) for t in sents[i]]
+            kind = "loan" if any(t.lemma_.lower() in LOAN_WORDS for t in stated) else "investment"
         elif lemma in WITH_FROM_NOUNS and token.pos_ == "NOUN" and (
                 token.lower_ == "participation" or token.head.lower_ == "with"):
             backers = _listed([g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
