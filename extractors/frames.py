@@ -114,6 +114,9 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "object_is_contract": lambda c: bool(c.object_lemmas & CONTRACT_NOUNS),
     # "led the round"
     "object_is_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS),
+    # "led the round", "The funding round, led by GIC and Coatue, ...": the round is the head of "led by"
+    "leads_a_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS) or (
+        c.trigger.dep_ == "acl" and c.trigger.head.lemma_.lower() in ROUND_NOUNS),
     # "issued X a warrant"
     "warrant_below": lambda c: "warrant" in c.object_lemmas or "warrants" in {t.lower_ for t in c.trigger.subtree},
     # "provide financing to X": a loan
