@@ -220,11 +220,14 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
 def shares_from(ctx: DocContext, sents: list[Span], anchors: list[Anchor]) -> list[Candidate]:
     """"The $15 billion bridge loan ... includes $1.35 billion from Mizuho, $1.25 billion from SMBC":
     each lender's (or backer's) own share of a loan or round, with its amount."""
+    verbs = [t for t in ctx.tokens_with({"include"}) if t.pos_ == "VERB"]
+    if not verbs:
+        return []
     sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
     money_at = {span.root.i: span for span in ctx.doc.spans[MONEY] if span._.money.is_deal_amount}
     found: list[Candidate] = []
-    for verb in ctx.tokens_with({"include"}):
-        if verb.pos_ != "VERB" or negated(verb) or hypothetical(verb):
+    for verb in verbs:
+        if negated(verb) or hypothetical(verb):
             continue
         pool = [s for s in subjects_of(verb) if s.lemma_.lower() in ROUND_NOUNS | DEBT_PARTS | LOAN_WORDS]
         if not pool:
