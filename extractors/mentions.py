@@ -62,6 +62,7 @@ class DocContext:
             if len(doc) else []
         self._described: dict[str, set[str]] | None = None  # what the text calls each company, when first asked
         self._fuller: dict[str, str] | None = None  # short names to the document's fuller ones, when first asked
+        self._ventures: list[tuple[int, str]] | None = None  # the joint ventures the text names, when first asked
         self.parents = self._parents()
 
     def tokens_with(self, words: set[str] | frozenset[str]) -> list[Token]:
@@ -328,11 +329,12 @@ class DocContext:
     def _joint_ventures(self) -> list[tuple[int, str]]:
         """Companies the text names as a joint venture, where it names them: "The joint venture,
         to be called X, ...", "a joint venture, X,", "X, the joint venture, ..."."""
-        if "joint_ventures" in self.doc.user_data:
-            found: list[tuple[int, str]] = self.doc.user_data["joint_ventures"]
-            return found
-        found = []
+        if self._ventures is not None:
+            return self._ventures
+        found: list[tuple[int, str]] = []
         for venture in self.tokens_with(JOINT_VENTURE_WORDS):
+            if venture.i in self.by_token:
+                continue  # "Kaveri Ventures" is a name, not a venture
             named = [c for c in venture.children if c.dep_ == "appos"]
             named += [venture.head] if venture.dep_ == "appos" else []
             for verb in venture.children:
@@ -342,7 +344,7 @@ class DocContext:
                 span = next((self.by_token[t.i] for t in token.subtree if t.i in self.by_token), None)
                 if span is not None:
                     found.append((span.start, company_text(span)))
-        self.doc.user_data["joint_ventures"] = found
+        self._ventures = found
         return found
 
     def _based_in(self, name: str, place: str, description: Token) -> bool:
