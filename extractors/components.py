@@ -349,7 +349,6 @@ class CompanyRecognizer:
         """
         if not doc.has_annotation("SENT_START") or not doc.has_annotation("DEP"):
             return []  # needs the parser (not there in a blank pipeline)
-        deal_words = TRIGGER_WORDS
         taken = {i for span in companies for i in range(span.start, span.end)}
         # "Ana Belmonte ... Belmonte is careful": a person's surname, once the text gave the full name.
         surnames = {ent[-1].text for ent in doc.ents if ent.label_ == "PERSON" and len(ent) > 1
@@ -359,7 +358,7 @@ class CompanyRecognizer:
         strings = doc.vocab.strings
         lemmas = [strings[lemma].lower() for lemma in doc.to_array("LEMMA")]
         for sent in doc.sents:
-            if not any(lemmas[i] in deal_words or lemmas[i] in amount_led and _amount_after(doc[i])
+            if not any(lemmas[i] in TRIGGER_WORDS or lemmas[i] in amount_led and _amount_after(doc[i])
                        for i in range(sent.start, sent.end)):
                 continue
             for token in sent:
@@ -398,7 +397,7 @@ class CompanyRecognizer:
                 if governor.pos_ == "NUM" and governor.head.i != governor.i:  # "invest $5 billion in Quillon"
                     governor = governor.head
                 place_like = "LOC" in labels or ("GPE" in labels and (
-                    is_known_place(span.text) or governor.lemma_.lower() not in deal_words))
+                    is_known_place(span.text) or governor.lemma_.lower() not in TRIGGER_WORDS))
                 # "at Ferrovia's Ohio and Texas sites": a known place naming a site is no party either.
                 if place_like and (where or first.dep_ in ("compound", "amod", "nmod")) or _names_a_site(span):
                     continue

@@ -232,8 +232,7 @@ class DocContext:
                         if t.dep_ in ("nsubj", "nsubjpass") and t.i not in self.by_token and t.i != token.i
                         and (t.lower_ in THIRD_PERSON or t.pos_ == "NOUN")]
             for subject in reversed(subjects):
-                named = (self.resolve_pronoun(subject, depth + 1) if subject.lower_ in THIRD_PERSON
-                         else self.resolve_description(subject))
+                named = self._subject_named(subject, depth)
                 if named is not None:
                     return named
         if fallback is not None:
@@ -253,11 +252,18 @@ class DocContext:
         for subject in subjects_of(verb) if verb.pos_ in ("VERB", "AUX") else []:
             if subject.i == token.i or subject.i in self.by_token or subject.i > token.i:
                 continue  # a named subject is found by the nearest-mention rule below
-            named = (self.resolve_pronoun(subject, depth + 1) if subject.lower_ in THIRD_PERSON
-                     else self.resolve_description(subject) if subject.pos_ in ("NOUN", "PROPN") else None)
+            if subject.lower_ not in THIRD_PERSON and subject.pos_ not in ("NOUN", "PROPN"):
+                continue
+            named = self._subject_named(subject, depth)
             if named is not None:
                 return named
         return None
+
+    def _subject_named(self, subject: Token, depth: int) -> str | None:
+        """The company an unnamed subject stands for: a pronoun's antecedent or a description's company."""
+        if subject.lower_ in THIRD_PERSON:
+            return self.resolve_pronoun(subject, depth + 1)
+        return self.resolve_description(subject)
 
     def description_of(self, token: Token) -> tuple[str, list[str]] | None:
         """(head phrase, modifiers) if ``token`` heads a definite description like "the chipmaker"."""

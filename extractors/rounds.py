@@ -176,8 +176,8 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
         elif lemma == "lead" and token.dep_ == "acl" and token.head.lemma_.lower() in LED_DEAL_NOUNS:
             # "The latest deal, led by J.P. Morgan, was oversubscribed" (the facility stated before).
             backers = _listed([p for a in token.children if a.dep_ == "agent" for p in a.children if p.dep_ == "pobj"], ctx)
-            index = sent_of[token.i]
-            stated = [t for i in range(max(index - 1, 0), index + 1) for t in sents[i]]
+            here = sent_of[token.i]
+            stated = [t for i in range(max(here - 1, 0), here + 1) for t in sents[i]]
             kind = "loan" if any(t.lemma_.lower() in LOAN_WORDS for t in stated) else "investment"
         elif lemma in WITH_FROM_NOUNS and token.pos_ == "NOUN" and (
                 token.lower_ == "participation" or token.head.lower_ == "with"):
