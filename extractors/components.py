@@ -145,7 +145,10 @@ class CompanyRecognizer:
             "NAME",
             [[{"IS_TITLE": True, "IS_STOP": False, "IS_SENT_START": False, "OP": "+"},
               {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL],
-             [{"IS_TITLE": True, "IS_STOP": False, "OP": "+"}, {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL]],
+             [{"IS_TITLE": True, "IS_STOP": False, "OP": "+"}, {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL],
+             # "Pryce & Walcott Bank": partners' names joined by an ampersand.
+             [{"IS_TITLE": True, "IS_STOP": False, "OP": "+"}, {"ORTH": "&"}, {"IS_TITLE": True, "IS_STOP": False, "OP": "*"},
+              {"ORTH": {"IN": suffixes}}, *_LEGAL_TAIL]],
             greedy="LONGEST",
         )
 

@@ -28,7 +28,7 @@ PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", 
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
     "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by", "shares_of",
-    "under_agreement",
+    "under_agreement", "unsold_by",
 }) | PREPOSITION_SLOTS
 
 

@@ -283,6 +283,10 @@ class DocContext:
 
     def resolve_description(self, token: Token) -> str | None:
         """The nearest earlier company a description fits ("the chipmaker" -> the last chipmaker)."""
+        misparsed_place = self._place_headed_description(token)
+        if misparsed_place is not None:
+            token, place_name = misparsed_place
+            return self._nearest_fitting(token, token.lower_, place_name, None)
         described = self.description_of(token)
         if described is None:
             return None
@@ -303,17 +307,33 @@ class DocContext:
                 owner = self._product_owner.get(n) or self._vendor_of_text(n)
                 if owner:
                     return owner
+        mods = [re.sub(r"\s*-\s*", "-", m) for m in mods]
+        place = next((m.replace("-based", "").strip() for m in mods if m.endswith("-based")), None)
+        nationality = next((m for m in mods if m[:1] and m in {n for n in self._nationality.values() if n}), None)
+        if token.tag_ in ("NNS", "NNPS"):
+            return None  # "the two companies" is not one company
+        return self._nearest_fitting(token, phrase, place, nationality)
+
+    def _place_headed_description(self, token: Token) -> tuple[Token, str] | None:
+        """"The Santa Clara, California-based chipmaker": the parser makes the place the head ("The
+        Santa Clara") and the description its apposition; (description, place) when that is so."""
+        if token.ent_type_ not in ("GPE", "LOC") or not any(c.lower_ == "the" for c in token.children):
+            return None
+        description = next((c for c in token.children if c.dep_ == "appos" and c.pos_ == "NOUN"
+                            and c.tag_ == "NN" and any(m.text.endswith("based") for m in c.children)), None)
+        if description is None:
+            return None
+        place = next((e.text for e in token.doc.ents if e.start <= token.i < e.end), token.text)
+        return description, place
+
+    def _nearest_fitting(self, token: Token, phrase: str, place: str | None, nationality: str | None) -> str | None:
+        """The nearest company before ``token`` that the description's head, place and nationality fit."""
         lemma = token.lemma_.lower()
         wanted: set[str] | None = None
         for key in (phrase, " ".join(phrase.split()[-2:]), lemma, token.lower_):
             if key in self.registry.descriptions:
                 wanted = set(self.registry.descriptions[key])
                 break
-        mods = [re.sub(r"\s*-\s*", "-", m) for m in mods]
-        place = next((m.replace("-based", "").strip() for m in mods if m.endswith("-based")), None)
-        nationality = next((m for m in mods if m[:1] and m in {n for n in self._nationality.values() if n}), None)
-        if token.tag_ in ("NNS", "NNPS"):
-            return None  # "the two companies" is not one company
         if wanted is None and place is None and nationality is None:
             if lemma in ("company", "firm", "group", "business"):
                 # "the company said": the company the text is talking about, i.e. the latest subject.

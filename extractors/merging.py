@@ -35,6 +35,13 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
         if other is not None and same_amount:
             take_mandate(other, candidate)
             continue  # "the agreement" restates a deal already found between the pair
+        # "X's agreement with Y obliges X to buy any capacity Y cannot sell, up to $1.6 billion": the
+        # agreement is the backstop (loan, warrant) its own sentence states between the pair.
+        stated = next((k for k in kept if {k.investor, k.recipient} == pair and k.sent_index == candidate.sent_index
+                       and k.kind not in ("purchase", "investment")), None)
+        if stated is not None:
+            absorb(stated, candidate)
+            continue
         # A warrant, loan, backstop or stake sale between the pair is not what a priced agreement means.
         twin = next((k for k in kept if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
         if twin is not None and candidate.money is not None and twin.money is not None \

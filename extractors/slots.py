@@ -70,6 +70,8 @@ class SlotCollector:
 HOLDER_NOUNS = {"shareholder", "investor", "owner", "backer", "stakeholder"}
 # Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
 ROLE_NOUNS = {"partner", "supplier", "provider", "vendor", "customer", "client", "backer", "investor", "lender"}
+# Nouns for a body of lenders or investors that acts through its lead ("a group of banks led by X").
+GROUP_NOUNS = {"group", "syndicate", "consortium", "club"}
 
 
 class SlotReader:
@@ -116,6 +118,7 @@ class SlotReader:
                 add("dative" if dep == "dative" else "dobj", child)
                 self.object_mods(ctx, child, trigger_tokens, add)
                 self.made_by(child, add)
+                self.unsold_by(ctx, child, add)
                 for grandchild in child.children:
                     # "buy any capacity that goes unused at Tallis's Ohio site": where the goods are.
                     if grandchild.dep_ == "relcl":
@@ -145,6 +148,13 @@ class SlotReader:
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
+        if trigger.pos_ == "NOUN" and trigger.dep_ == "compound" and trigger.head.pos_ == "NOUN":
+            # "X's $2 billion credit line to Y": the owner and prepositions of the phrase are the deal word's.
+            for child in trigger.head.children:
+                if child.dep_ == "poss":
+                    add("poss", child)
+                elif child.dep_ == "prep" and child.lower_ in ("to", "from"):
+                    self.prep(ctx, child, trigger_tokens, add)
         if trigger.pos_ == "NOUN":
             self.noun_context(ctx, trigger, add)
         for name in agreement_parties(ctx, trigger):
@@ -275,6 +285,18 @@ class SlotReader:
 
 
     @staticmethod
+    def unsold_by(ctx: DocContext, goods: Token, add: SlotCollector) -> None:
+        """"buy any capacity (at the site) that X cannot sell": the subject of the selling clause on
+        the goods, or on the place of its at-phrase, is whom the buyer backstops."""
+        heads = [goods] + [pobj for prep in goods.head.children if prep.dep_ == "prep" and prep.lower_ == "at"
+                           for pobj in prep.children if pobj.dep_ == "pobj"]
+        for head in heads:
+            for clause in head.children:
+                if clause.dep_ == "relcl" and clause.lemma_ == "sell":
+                    for subject in subjects_of(clause):
+                        add("unsold_by", antecedent(subject, ctx))
+
+    @staticmethod
     def made_by(head: Token, add: SlotCollector) -> None:
         """"$15 billion of capacity earmarked by X", "chips made by X": the by-phrase of the object's
         participle (on the object or on the noun of its of-phrase) names who sells the goods."""
@@ -338,6 +360,11 @@ class SlotReader:
             if child.dep_ in ("relcl", "acl", "appos"):
                 continue
             if child.i in ctx.by_token and child.head.lower_ in ("like", "as", "including", "of", "such"):
+                return company_text(ctx.by_token[child.i])
+            # "from a group of banks led by JPMorgan": the group stands for the company leading it.
+            leads = child.head.head if child.head.dep_ == "agent" else None
+            if (child.i in ctx.by_token and token.lemma_.lower() in GROUP_NOUNS and leads is not None
+                    and leads.lemma_ == "lead" and leads.head.i == token.i):
                 return company_text(ctx.by_token[child.i])
         return named_after_description(ctx, token)
 
