@@ -49,7 +49,7 @@ _NUMBER_LABELS = {"MONEY", "CARDINAL", "PERCENT", "QUANTITY"}
 _AMOUNT_WORD_RE = re.compile(rf"(?:{SCALE_PATTERN}|hundred|dollars?|usd|percent)", re.I)
 # Capitalised words the model tags ORG that are never a company on their own.
 _NOT_COMPANIES = {
-    "ai", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
+    "ai", "api", "apis", "gpu", "gpus", "cpu", "cpus", "ipo", "company", "commission", "excerpt", "sec", "ceo", "cfo",
     "coo", "wire", "nasdaq", "nyse", "agi", "media", "operator", "board", "item", "exhibits", "llm",
     "the company", "the commission", "securities and exchange commission", "form 8-k", "x86", "sofr",
     "overweight", "underweight", "hold", "buy", "sell", "tpu", "tpus", "q&a", "limited partners",

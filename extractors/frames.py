@@ -155,6 +155,9 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "is_purchase": lambda c: c.kind == "purchase",
     # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
     "payee_sells_nothing": _payee_sells_nothing,
+    # "committed $200 million to our inference API": money committed to goods buys them.
+    "to_goods": lambda c: any(p.dep_ in ("prep", "dative") and p.lower_ == "to" and any(
+        o.dep_ == "pobj" and o.lemma_.lower() in GOODS_HEADS for o in p.children) for p in c.trigger.children),
     "payer_is_customer": _payer_is_customer,
     # "a $2 billion partnership", "a multibillion-dollar partnership"
     "priced": lambda c: any(t.like_num or t.text in ("$", "US$") or "dollar" in t.lower_ for t in c.trigger.subtree),

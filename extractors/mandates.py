@@ -75,6 +75,10 @@ def attach_mandates(ctx: DocContext, candidates: list[Candidate],
     for index, (product, vendor), user, _ in mandates:
         eligible = [c for c in live if _may_carry(ctx, c, vendor, user)]
         same = [c for c in eligible if c.sent_index == index]
+        if not same:
+            # "$750m from Amazon, on condition it trains on Trainium": the vendor's own money in the
+            # mandate's sentence carries it, whoever the pronoun was read as.
+            same = [c for c in live if c.sent_index == index and c.investor == vendor and _may_carry(ctx, c, vendor, None)]
         before = [c for c in eligible if c.sent_index < index]
         after = [c for c in eligible if index < c.sent_index <= index + 3]
         if before and user is not None:

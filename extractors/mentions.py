@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from spacy.tokens import Doc, Span, Token
 
 from extractors.components import COMPANIES, PRODUCTS, company_text, text_of
-from extractors.grammar import subjects_of
+from extractors.grammar import conjuncts, subjects_of
 from extractors.resolve import Registry, clean_name
 from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS, SUBSIDIARY_NOUNS
 
@@ -21,6 +21,9 @@ from extractors.vocabulary import FUNDS_REFERENCES, HARDWARE_NOUNS, SUBSIDIARY_N
 HOST_RE = re.compile(r"\b(?:chief executive(?: officer)?|CEO|founder|co-founder|chief financial officer|CFO|president|"
                      r"chairman|spokesperson|spokeswoman|spokesman|head)\s+(?:of|at)\s+", re.I)
 FIRST_PERSON = {"we", "us", "our", "ours"}
+# Plurals that can stand for two companies named before ("the two partners", "both companies").
+PAIR_NOUNS = frozenset({"partner", "company", "firm", "party", "investor", "backer", "lender", "bank", "shareholder",
+                        "owner", "parent", "group", "giant", "rival", "sponsor"})
 THIRD_PERSON = {"it", "its", "they", "their", "them"}
 # Who sells to whom: chip and hardware makers to everyone; data-centre operators host neoclouds
 # (a host that also rents GPUs out is a neocloud); neoclouds rent capacity to hyperscalers and labs;
@@ -350,6 +353,21 @@ class DocContext:
             if wanted is not None and kinds and not (kinds & wanted):
                 continue
             return name
+        return None
+
+    def pair_before(self, token: Token) -> list[str] | None:
+        """"The two partners are each contributing ...", "both companies": the two companies the text
+        last named together ("owned equally by HIA and Oracle"), when ``token`` is such a plural."""
+        if token.tag_ not in ("NNS", "NNPS") or token.lemma_.lower() not in PAIR_NOUNS or not any(
+                c.lower_ in ("two", "both") for c in token.children if c.dep_ in ("nummod", "det", "predet")):
+            return None
+        for span in self.mentions_before(token):
+            if span.sent.start < token.sent.start - 80:
+                break
+            head = span.root
+            others = [self.by_token[o.i] for o in conjuncts(head) if o.i in self.by_token]
+            if len(others) == 1 and head.dep_ != "conj":
+                return [company_text(span), company_text(others[0])]
         return None
 
     def _joint_ventures(self) -> list[tuple[int, str]]:

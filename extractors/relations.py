@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Token
 from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
-from extractors.components import TRIGGERS
+from extractors.components import TRIGGERS, text_of
 from extractors.digests import digest_lines
 from extractors.frames import Clause, Frame, gives_money, load_frames
 from extractors.grammar import conjuncts, first, object_text, subjects_of, unique
@@ -46,7 +46,15 @@ from extractors.rounds import (
 )
 from extractors.slots import SlotCollector, SlotReader, stake_owner
 from extractors.spend_backs import SpendBackFinder, attach_spend_backs, linked_purchases
-from extractors.status import CLARIFY_LEMMAS, DENY_LEMMAS, deal_status, hypothetical, later_denials, negated
+from extractors.status import (
+    CLARIFY_LEMMAS,
+    DENY_LEMMAS,
+    deal_status,
+    denied_in_answers,
+    hypothetical,
+    later_denials,
+    negated,
+)
 from extractors.vocabulary import INVESTOR_NOUNS, LOAN_WORDS, ROUND_NOUNS
 
 __all__ = ["Candidate", "RelationMatcher", "make_relations"]
@@ -169,6 +177,7 @@ class RelationMatcher:
             if c.mandate is not None:
                 c.mandate = (c.mandate[0], ctx.stands_for(c.mandate[1]) or c.mandate[1])
         later_denials(ctx.tokens_with(DENY_LEMMAS | CLARIFY_LEMMAS), sents, candidates, ctx.company_at)
+        denied_in_answers(text_of(doc), sents, candidates)
         headline_at = headline_sentences(sents, candidates)
         headline_statuses(candidates, headline_at)
         candidates = drop_restated_headlines(candidates, headline_at)

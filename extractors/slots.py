@@ -46,6 +46,15 @@ class SlotCollector:
         """The party ``token`` stands for, if any, goes into ``slot``."""
         name = self.ctx.company_at(token)
         if name is None:
+            pair = self.ctx.pair_before(token)
+            if pair is not None:  # "the two partners": both, coordinated
+                self.slots.setdefault(slot, []).append(pair[0])
+                self.tokens.setdefault(pair[0], token.i)
+                self.tokens.setdefault(pair[1], token.i)
+                group = self.coordinated.setdefault(pair[0], [])
+                if pair[1] not in group:
+                    group.append(pair[1])
+                return
             name = self.reader.party_in(self.ctx, token, self.trigger_tokens)
         if name is not None:
             self.slots.setdefault(slot, []).append(name)
@@ -118,7 +127,6 @@ class SlotReader:
                 add("dative" if dep == "dative" else "dobj", child)
                 self.object_mods(ctx, child, trigger_tokens, add)
                 self.made_by(child, add)
-                self.unsold_by(ctx, child, add)
                 for grandchild in child.children:
                     # "buy any capacity that goes unused at Tallis's Ohio site": where the goods are.
                     if grandchild.dep_ == "relcl":
@@ -148,6 +156,8 @@ class SlotReader:
                 for grandchild in child.children:
                     if grandchild.dep_ == "prep":
                         self.prep(ctx, grandchild, trigger_tokens, add)
+        if trigger.pos_ == "VERB":
+            self.unsold_by(ctx, trigger, add)
         if trigger.pos_ == "NOUN" and trigger.dep_ == "compound" and trigger.head.pos_ == "NOUN":
             # "X's $2 billion credit line to Y": the owner and prepositions of the phrase are the deal word's.
             for child in trigger.head.children:
@@ -268,6 +278,11 @@ class SlotReader:
                         if owner.dep_ == "poss":
                             add(name, owner)
                 self.object_mods(ctx, pobj, trigger_tokens, add, slot=name)
+                if name == "in" and pobj.lemma_.lower() in ("equity", "cash", "capital", "funding"):
+                    # "contributing $2.5 billion in equity to the venture": the to-phrase is the verb's.
+                    for inner in pobj.children:
+                        if inner.dep_ == "prep" and inner.lower_ in ("to", "into"):
+                            self.prep(ctx, inner, trigger_tokens, add)
                 if name == "of" and (pobj.like_num or pobj.lower_ in MONEY_WORDS):
                     # "an investment of up to $25 billion in X": the parser hangs "in X" on the amount.
                     for inner in pobj.children:
@@ -285,16 +300,13 @@ class SlotReader:
 
 
     @staticmethod
-    def unsold_by(ctx: DocContext, goods: Token, add: SlotCollector) -> None:
-        """"buy any capacity (at the site) that X cannot sell": the subject of the selling clause on
-        the goods, or on the place of its at-phrase, is whom the buyer backstops."""
-        heads = [goods] + [pobj for prep in goods.head.children if prep.dep_ == "prep" and prep.lower_ == "at"
-                           for pobj in prep.children if pobj.dep_ == "pobj"]
-        for head in heads:
-            for clause in head.children:
-                if clause.dep_ == "relcl" and clause.lemma_ == "sell":
-                    for subject in subjects_of(clause):
-                        add("unsold_by", antecedent(subject, ctx))
+    def unsold_by(ctx: DocContext, trigger: Token, add: SlotCollector) -> None:
+        """"buy any capacity that X cannot sell", "whatever they can't sell, we've agreed to buy": the
+        subject of a negated selling in the trigger's sentence is whom the buyer backstops."""
+        for verb in trigger.sent:
+            if verb.lemma_ == "sell" and verb.i != trigger.i and any(c.dep_ == "neg" for c in verb.children):
+                for subject in subjects_of(verb):
+                    add("unsold_by", antecedent(subject, ctx))
 
     @staticmethod
     def made_by(head: Token, add: SlotCollector) -> None:

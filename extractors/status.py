@@ -25,7 +25,8 @@ REPORTED_RE = re.compile(r"\b(?:reportedly|according to(?! (?:an?|the|its|their)
                          r"release|announcement|document|prospectus|disclosure|agreement|contract|terms?)s?\b)|familiar with|"
                          r"close to the (?:matter|deal|talks)|"
                          r"sources? (?:said|say)|people (?:briefed|knowledgeable)|was reported|were reported|"
-                         r"reports? (?:said|say|suggest)|reports? that|media (?:reported|reports))\b", re.I)
+                         r"reports? (?:said|say|suggest)|reports?(?: (?:last|this) \w+)? that|"
+                         r"media (?:reported|reports))\b", re.I)
 # "the completion of a round", "the closing of its Series B": the deal is done.
 COMPLETION_NOUNS = frozenset({"completion", "closing", "conclusion"})
 HYPOTHETICAL_MODALS = {"could", "might", "may"}
@@ -148,3 +149,23 @@ def later_denials(deny_words: list[Token], sents: list[Span], candidates: list[C
             if index - 2 <= c.sent_index < index and c.status in ("reported", "in_talks") \
                     and deniers & {c.investor, c.recipient}:
                 c.status = "denied"
+
+
+# An interview answer that says the question's claim is wrong: "A: That's not right.", "A: No."
+ANSWER_DENIAL_RE = re.compile(r"A:\s*(?:No\b|Not true\b|That(?:'s| is) (?:not (?:right|true|correct|accurate)|wrong|"
+                              r"untrue|false|incorrect)\b)", re.I)
+
+
+def denied_in_answers(text: str, sents: list[Span], candidates: list[Candidate]) -> None:
+    """"Q: There was a report that X had offered Y a loan. A: That's not right.": a reported deal stated
+    in an interview question is denied when the answer opens by saying the claim is wrong."""
+    for c in candidates:
+        if c.status not in ("reported", "in_talks"):
+            continue
+        sent = sents[c.sent_index]
+        line_start = text.rfind("\n", 0, sent.start_char) + 1
+        if not text[line_start:sent.start_char + 2].lstrip().startswith("Q:"):
+            continue
+        answer = text[sent.end_char:].lstrip()
+        if answer.startswith("A:") and ANSWER_DENIAL_RE.match(answer):
+            c.status = "denied"

@@ -26,7 +26,7 @@ PRODUCT_LINE_WORDS = HARDWARE_NOUNS | {"model"}
 # Things a company sells: a possessive on them names the vendor ("Microsoft's Azure cloud services").
 GOODS_HEADS = HARDWARE_NOUNS | {"capacity", "service", "compute", "cloud", "computing", "time", "credit",
                                 "infrastructure", "stock", "share", "equity", "product", "software", "power",
-                                "cluster", "hardware", "stake", "offering", "model"}
+                                "cluster", "hardware", "stake", "offering", "model", "api"}
 # Places goods go: "supply chips for OpenAI's data centers" names the buyer by its facilities.
 FACILITY_NOUNS = frozenset({"center", "centre", "facility", "campus", "site", "cluster", "datacenter"})
 # What a company calls a company it owns: "X, a unit of Y", "Y's venture arm X", "M12, Microsoft's venture fund".
