@@ -93,7 +93,7 @@ def snapshot(driver: neo4j.Driver, *, clock: bool = False) -> tuple[list[Any], l
     times = {"first_seen", "updated_at", "fetched_at", "loaded_at", "components_at", "latest", "sent_at",
              "pending_since"}
 
-    def rounded(value: Any) -> Any:
+    def comparable(value: Any) -> Any:
         # Embeddings depend on which texts shared the model's batch (padding) in the last float digits:
         # they are compared apart, within a tolerance (``embeddings``).
         if isinstance(value, list) and value and all(isinstance(x, float) for x in value):
@@ -101,7 +101,7 @@ def snapshot(driver: neo4j.Driver, *, clock: bool = False) -> tuple[list[Any], l
         return value
 
     def clean(props: dict[str, Any]) -> str:
-        kept = {k: rounded(v) for k, v in props.items() if clock or k not in times}
+        kept = {k: comparable(v) for k, v in props.items() if clock or k not in times}
         return json.dumps(kept, sort_keys=True, default=str)
 
     nodes = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p").records
