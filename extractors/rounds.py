@@ -75,7 +75,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
             for owner in owners:
                 raiser = ctx.company_at(owner)
                 if raiser:
-                    anchors.append((sent_of[token.i], token.i, raiser, "announced"))
+                    anchors.append((sent_of[token.i], token.i, raiser, deal_status(token, "investment", False)))
             if not owners:
                 # "X announced the completion of a $1 billion Series C funding round": X raised it.
                 head, done = token.head, False
@@ -301,6 +301,8 @@ def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, in
     for c in candidates:
         if c.implicit and c.recipient is None:
             anchor = anchor_before(anchors, c.sent_index, c.trigger, {c.investor}, sents)
+            if anchor is None and _the_round(sents[0].doc[c.trigger]):
+                anchor = _sole_round_before([a for a in anchors if a[2] != c.investor], c.sent_index)
             if anchor is not None:
                 c.recipient = anchor[2]
                 if c.status == "announced":  # "closed a $2.5bn loan. JPMorgan is providing $1 billion"
@@ -338,6 +340,13 @@ def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> 
         if text.endswith(":") and index in by_sent:
             header = by_sent[index][-1]
     return out
+
+
+def _the_round(trigger: Token) -> bool:
+    """"The funding round, led by X, ...": a round the text has already stated."""
+    head = trigger.head
+    return trigger.dep_ == "acl" and head.lemma_.lower() in ROUND_NOUNS and any(
+        d.dep_ == "det" and d.lower_ in ("the", "this", "that") for d in head.children)
 
 
 def _content_gap(sents: list[Span], start: int, end: int) -> int:

@@ -61,8 +61,11 @@ class SlotCollector:
             self.tokens.setdefault(name, token.i)
             if token.i in self.ctx.by_token:
                 self.direct.append(name)
-                for other in conjuncts(token):
-                    if other.i in self.ctx.by_token:
+                for conj in conjuncts(token):
+                    # "led by GIC and the hedge fund Coatue Management": the name is the description's apposition.
+                    named = [conj] if conj.i in self.ctx.by_token else [
+                        a for a in conj.children if a.dep_ == "appos" and a.i in self.ctx.by_token]
+                    for other in named:
                         other_name = company_text(self.ctx.by_token[other.i])
                         self.tokens.setdefault(other_name, other.i)
                         group = self.coordinated.setdefault(name, [])
