@@ -115,10 +115,10 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
                 break
     for index, span in orphans:
         # "OpenAI is assembling a round of up to $100bn": a sentence naming companies sizes their deals only.
-        named = {ctx.company_at(c.root) for c in ctx.companies if sents[index].start <= c.start < sents[index].end}
+        named = {ctx.company_at(c.root) for c in ctx.companies if sents[index].start <= c.start < sents[index].end} - {None}
         needing = [c for c in candidates if c.money is None and c.amount_text is None and not c.funded
                    and c.kind != "warrant" and abs(c.sent_index - index) <= 2
-                   and (not named - {None} or bool(named & {c.investor, c.recipient}))]
+                   and (not named or bool(named & {c.investor, c.recipient}))]
         if not needing:
             continue
         previous = [c for c in needing if c.sent_index < index]
