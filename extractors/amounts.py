@@ -45,6 +45,9 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             continue
         if valuation(span):
             continue
+        if _combined(span) and sum(c.trigger == candidate.trigger for c in found) > 1:
+            used_money.add(span.start)  # "investments from X and Y, totalling $35 million": no one's own amount
+            continue
         candidate.money = span._.money
         candidate.amount_text = span._.money.text
         if not _each(span):  # "$750 million each", "each lending $190m": every party's own amount
@@ -73,6 +76,13 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
     # A second candidate of the same deal word (title + body) may share the amount.
 
 
+def _combined(span: Span) -> bool:
+    """"totalling $35 million", "a combined $2 billion", "a total of $5 billion": the sum of several deals."""
+    doc = span.doc
+    before = " ".join(t.lower_ for t in doc[max(span.start - 3, span.sent.start): span.start])
+    return bool(re.search(r"\b(?:totall?ing|totals?|combined|together|a total of)$", before))
+
+
 def _another(span: Span) -> bool:
     """"another $4 billion", "an additional $2 billion", "a further $500 million"."""
     doc = span.doc
@@ -88,6 +98,14 @@ def _each(span: Span) -> bool:
     subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
     return (after is not None and after.lower_ == "each") or any(
         c.lower_ == "each" for c in [*verb.children, *(g for s in subjects for g in s.children)] if c.i < span.start)
+
+
+def _payer_named(ctx: DocContext, span: Span) -> str | None:
+    """The company an amount says it comes from: "$100 million investment from SoftBank"."""
+    heads = [span.root, span.root.head] if span.root.head.pos_ == "NOUN" else [span.root]
+    return next((ctx.company_at(pobj) for head in heads for prep in head.children
+                 if prep.dep_ == "prep" and prep.lower_ == "from"
+                 for pobj in prep.children if pobj.dep_ == "pobj" and ctx.company_at(pobj) is not None), None)
 
 
 def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
@@ -107,8 +125,6 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         lemmas = {t.lemma_.lower() for t in sent}
         if not lemmas & (CONTRACT_NOUNS | {"value", "worth", "pact", "transaction", "form", "consideration"}):
             continue
-        if lemmas & {"revenue", "valuation", "value"} and not lemmas & CONTRACT_NOUNS | {"form"}:
-            continue
         for span in ctx.doc.spans[MONEY]:
             if sent.start <= span.start < sent.end and span._.money.is_deal_amount and not valuation(span):
                 orphans.append((index, span))
@@ -116,9 +132,12 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
     for index, span in orphans:
         # "OpenAI is assembling a round of up to $100bn": a sentence naming companies sizes their deals only.
         named = {ctx.company_at(c.root) for c in ctx.companies if sents[index].start <= c.start < sents[index].end} - {None}
+        # "Led by $100 million investment from SoftBank, this round ...": the amount names its payer.
+        payer = _payer_named(ctx, span)
         needing = [c for c in candidates if c.money is None and c.amount_text is None and not c.funded
                    and c.kind != "warrant" and abs(c.sent_index - index) <= 2
-                   and (not named or bool(named & {c.investor, c.recipient}))]
+                   and (not named or bool(named & {c.investor, c.recipient}))
+                   and (payer is None or c.investor == payer)]
         if not needing:
             continue
         previous = [c for c in needing if c.sent_index < index]

@@ -68,7 +68,7 @@ _PLACEHOLDER_WORDS = {"vendor", "company", "firm", "startup", "lab", "investor",
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
 _LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
-                "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V."]
+                "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V.", "Incorporated", "Limited", "Corporation"]
 _LEGAL_TAIL: list[dict[str, Any]] = [
     {"ORTH": ",", "OP": "?"},
     {"ORTH": {"IN": _LEGAL_WORDS}, "OP": "?"},

@@ -151,7 +151,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # "expand its use of X"
     "use_below": lambda c: "use" in {t.lemma_ for t in c.trigger.subtree},
     # a stake someone buys, takes or holds (not "the stake was worth ...")
-    "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold"}),
+    "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold", "pick"}),
     "is_purchase": lambda c: c.kind == "purchase",
     # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
     "payee_sells_nothing": _payee_sells_nothing,

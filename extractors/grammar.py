@@ -101,6 +101,12 @@ def _subject_walk(token: Token) -> Token | None:
     return None
 
 
+def _plural(verb: Token) -> bool:
+    """Whether a verb agrees with a plural subject ("who have invested", "which are")."""
+    return verb.tag_ == "VBP" or any(c.dep_ in ("aux", "auxpass") and c.lower_ in ("have", "are", "were")
+                                     for c in verb.children)
+
+
 def antecedent(token: Token, ctx: DocContext | None = None) -> Token:
     """What a relative pronoun stands for: "OpenAI, which ..." -> OpenAI; "a partner who" -> the subject."""
     if token.lower_ not in RELATIVE and token.dep_ != "relcl":
@@ -108,9 +114,17 @@ def antecedent(token: Token, ctx: DocContext | None = None) -> Token:
     if ctx is not None and token.lower_ in RELATIVE:
         # "OpenAI, which ...": a company right before the pronoun, whatever the parser attached it to.
         before = token.i - 1
+        if token.head.i == before and token.head.dep_ == "prep":
+            before -= 1  # "OpenAI, in which Microsoft invested": the preposition goes with the pronoun
         while before >= token.sent.start and token.doc[before].is_punct:
             before -= 1
         if before >= token.sent.start and before in ctx.by_token and before < token.i - 1:
+            first = ctx.by_token[before].root
+            # "rivals LG, Mirae and Hanwha, who have each invested": a plural verb speaks of the whole list.
+            if first.dep_ == "conj" and _plural(token.head):
+                while first.dep_ == "conj" and first.head.i in ctx.by_token:
+                    first = first.head
+                return first
             return token.doc[before]
     clause = token.head if token.lower_ in RELATIVE else token
     while clause.dep_ != "relcl" and clause.head.i != clause.i and clause.pos_ != "NOUN":

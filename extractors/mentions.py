@@ -221,10 +221,16 @@ class DocContext:
         own = self._own_subject(token, depth)
         if own is not None:
             return own
+        # "Microsoft invested $16 million in the company": a description in an object is never its own
+        # clause's subject ("pay $300 billion for it": a bare pronoun there is often no company at all).
+        object_description = token.dep_ in ("pobj", "dobj") and token.lower_ not in THIRD_PERSON
+        excluded = self._named_subjects_of_head(token) if object_description else set()
         sent_start = token.sent.start
         previous = self.doc[sent_start - 1].sent.start if sent_start > 0 else sent_start
         fallback = None
         for span in self.mentions_before(token):
+            if company_text(span) in excluded:
+                continue
             if span.start < previous:
                 break
             fallback = fallback or span
@@ -241,8 +247,16 @@ class DocContext:
         if fallback is not None:
             return company_text(fallback)
         for span in self.mentions_before(token):
-            return company_text(span)
+            if company_text(span) not in excluded:
+                return company_text(span)
         return None
+
+    def _named_subjects_of_head(self, token: Token) -> set[str]:
+        """The named companies that are subjects of the verb governing an object or a preposition's object."""
+        verb = token.head.head if token.dep_ == "pobj" else token.head
+        if verb.pos_ not in ("VERB", "AUX"):
+            return set()
+        return {company_text(self.by_token[s.i]) for s in subjects_of(verb) if s.i in self.by_token}
 
     def _own_subject(self, token: Token, depth: int) -> str | None:
         """"which the JV will fund from its equity": a possessive pronoun in a clause whose subject

@@ -335,7 +335,8 @@ class RelationMatcher:
             recipient = stake_owner(ctx, trigger, investor)
         implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and is_verb
                     and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
-                    and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger)))
+                    and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger))
+                    and not _invested_in_no_company(trigger))
         if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
         candidate = Candidate(implicit=implicit,
@@ -349,6 +350,14 @@ class RelationMatcher:
             if shares:
                 candidate.amount_text = shares.group(0)
         return candidate
+
+
+def _invested_in_no_company(trigger: Token) -> bool:
+    """"are heavily invested in the industry", "investing £2.5bn in the UK": the money's destination is
+    named and is no company (nor a round, whose company the discourse gives)."""
+    return any(prep.dep_ == "prep" and prep.lower_ in ("in", "into") and pobj.dep_ == "pobj" and pobj.pos_ == "NOUN"
+               and pobj.lemma_.lower() not in ROUND_NOUNS | {"deal", "transaction", "company", "startup", "venture"}
+               for prep in trigger.children for pobj in prep.children)
 
 
 def _from_its_investor(trigger: Token) -> bool:

@@ -271,7 +271,8 @@ class SlotReader:
         name = prep.lower_
         for pobj in prep.children:
             if pobj.dep_ in ("pobj", "pcomp"):
-                add(name, pobj)
+                # "OpenAI, in which Microsoft has invested": the pronoun's company.
+                add(name, antecedent(pobj, ctx) if pobj.lower_ in ("which", "whom") else pobj)
                 # "for OpenAI's data centers", "at our Reno campus": the owner, not the place.
                 # "into the company's Series C", "in Tamsin's latest round": the round's owner.
                 round_named = pobj.lemma_.lower() in ROUND_NOUNS or any(
