@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from spacy.tokens import Span
+from spacy.tokens import Span, Token
 
 from extractors.candidate import Candidate
 from extractors.components import MONEY
@@ -117,6 +117,14 @@ def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
 
 def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> None:
     """"The Order Form carries a value of $6.3 billion": an amount beside a deal stated nearby."""
+    # "... an order from NVIDIA worth $6.3 billion. Under that agreement, NVIDIA commits to buying
+    # unused capacity": the deal stated under the agreement before is sized by it.
+    for candidate in candidates:
+        if candidate.money is None and candidate.amount_text is None and _under_that_agreement(ctx.doc[candidate.trigger]):
+            stated = next((c for c in candidates if c.sent_index == candidate.sent_index - 1 and c.money is not None
+                           and {c.investor, c.recipient} == {candidate.investor, candidate.recipient}), None)
+            if stated is not None:
+                candidate.money, candidate.amount_text = stated.money, stated.amount_text
     with_deal = {c.sent_index for c in candidates}
     orphans: list[tuple[int, Span]] = []
     for index, sent in enumerate(sents):
@@ -144,6 +152,14 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         target = max(previous, key=lambda c: c.sent_index) if previous else min(needing, key=lambda c: c.sent_index)
         target.money = span._.money
         target.amount_text = span._.money.text
+def _under_that_agreement(trigger: Token) -> bool:
+    """Whether the trigger's clause opens with "Under that (this, the) agreement"."""
+    verb = trigger
+    while verb.dep_ in ("xcomp", "pcomp", "prep") and verb.head.i != verb.i:
+        verb = verb.head
+    return any(prep.dep_ == "prep" and prep.lower_ == "under" and pobj.lemma_.lower() in CONTRACT_NOUNS
+               and any(d.lower_ in ("that", "this", "the") for d in pobj.children)
+               for prep in verb.children for pobj in prep.children)
 
 
 def usd_in_parentheses(span: Span, money: list[Span]) -> Span | None:

@@ -251,6 +251,9 @@ class CompanyRecognizer:
             stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
             if stands_for_itself and (text.casefold() in _BARE_FORMS or text in _LEGAL_WORDS):
                 continue
+            # "two more NeoCloud partnerships", "the Hyperscaler": a kind of company, capitalised.
+            if stands_for_itself and text.casefold() in self.registry.descriptions and span.kb_id_ not in self.registry_names:
+                continue
             words = text.split()
             # "French AI startup Mistral AI": a nationality and a kind word describe, they do not name.
             if stands_for_itself and len(words) == 2 and words[0].casefold() in self.nationalities \

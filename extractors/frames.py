@@ -143,6 +143,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "to_without_from": lambda c: "to" in c.slots and "from" not in c.slots,
     # "committed $900 million" with no "to X": the payee is elsewhere (a round or loan stated nearby)
     "without_to": lambda c: "to" not in c.slots,
+    # "disclosed an order from X": the company the order comes from
+    "from_a_company": lambda c: "from" in c.slots,
     # "pledged $1 billion for X" (no "to")
     "for_without_to": lambda c: "for" in c.slots and "to" not in c.slots,
     # "committed to deploy", or deploying another deal's money
@@ -208,9 +210,12 @@ class Frame:
                 if variant.applies(replace(clause, kind=frame.kind)):
                     if variant.drop:
                         return None
+                    # A variant that names both slots gives a generic frame its direction.
+                    directed = variant.investor is not None and variant.recipient is not None
                     frame = replace(frame, kind=variant.kind or frame.kind,
                                     investor=variant.investor if variant.investor is not None else frame.investor,
-                                    recipient=variant.recipient if variant.recipient is not None else frame.recipient)
+                                    recipient=variant.recipient if variant.recipient is not None else frame.recipient,
+                                    generic=frame.generic and not directed)
                     break
         return frame
 

@@ -270,6 +270,8 @@ class SlotReader:
         """Companies under a preposition go into the slot named by it ("in", "from", ...)."""
         name = prep.lower_
         for pobj in prep.children:
+            if pobj.dep_ == "pcomp" and pobj.i in trigger_tokens:
+                continue  # "commits to purchasing GPUs from X": the gerund is a deal of its own
             if pobj.dep_ in ("pobj", "pcomp"):
                 # "OpenAI, in which Microsoft has invested": the pronoun's company.
                 add(name, antecedent(pobj, ctx) if pobj.lower_ in ("which", "whom") else pobj)
