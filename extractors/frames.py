@@ -115,8 +115,10 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     # "led the round"
     "object_is_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS),
     # "led the round", "The funding round, led by GIC and Coatue, ...": the round is the head of "led by"
-    "leads_a_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS) or (
-        c.trigger.dep_ == "acl" and c.trigger.head.lemma_.lower() in ROUND_NOUNS),
+    # ("The facility was led by X": a loan facility has lead lenders as a round has lead investors)
+    "leads_a_round": lambda c: bool(c.object_lemmas & (ROUND_NOUNS | LOAN_WORDS | {"facility"})) or (
+        # ("closed: $250 million led by X": an amount led by someone is a round)
+        c.trigger.dep_ == "acl" and (c.trigger.head.lemma_.lower() in ROUND_NOUNS or c.trigger.head.ent_type_ == "MONEY")),
     # "issued X a warrant"
     "warrant_below": lambda c: "warrant" in c.object_lemmas or "warrants" in {t.lower_ for t in c.trigger.subtree},
     # "provide financing to X": a loan

@@ -210,8 +210,10 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             investor = ctx.company_at(backer)
             if investor is None or investor == recipient:
                 continue
+            # ("The round closed in October: ..., with X and Y participating": the clause's tense)
+            told_by = token.sent.root if token.tag_ == "VBG" and token.sent.root.pos_ == "VERB" else token
             status = anchor[3] if anchor and token.pos_ != "VERB" or lemma in ("include", "make") and anchor else \
-                deal_status(token, kind, True)
+                deal_status(told_by, kind, True)
             found.append(Candidate(kind=kind, investor=investor, recipient=recipient, sent_index=index,
                                    trigger=token.i, evidence=sents[index].text.strip(), status=status))
     return found
@@ -343,8 +345,11 @@ def bullets(ctx: DocContext, sents: list[Span], candidates: list[Candidate]) -> 
 
 
 def _the_round(trigger: Token) -> bool:
-    """"The funding round, led by X, ...": a round the text has already stated."""
+    """"The funding round, led by X, ...": a round the text has already stated ("The previous round
+    closed in October: $250 million led by X": the amount led is the subject round's)."""
     head = trigger.head
+    if trigger.dep_ == "acl" and head.ent_type_ == "MONEY":
+        head = next((s for s in head.head.children if s.dep_ in ("nsubj", "nsubjpass")), head)
     return trigger.dep_ == "acl" and head.lemma_.lower() in ROUND_NOUNS and any(
         d.dep_ == "det" and d.lower_ in ("the", "this", "that") for d in head.children)
 

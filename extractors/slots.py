@@ -45,6 +45,9 @@ class SlotCollector:
     def add_token(self, slot: str, token: Token) -> None:
         """The party ``token`` stands for, if any, goes into ``slot``."""
         name = self.ctx.company_at(token)
+        manager = _manager_of(token) if name is None else None
+        if manager is not None:  # "led by funds managed by Pimco, Blue Owl and LuminArx"
+            token, name = manager, self.ctx.company_at(manager)
         if name is None:
             pair = self.ctx.pair_before(token)
             if pair is not None:  # "the two partners": both, coordinated
@@ -61,7 +64,8 @@ class SlotCollector:
             self.tokens.setdefault(name, token.i)
             if token.i in self.ctx.by_token:
                 self.direct.append(name)
-                for conj in conjuncts(token):
+                listed = conjuncts(token) or _listed_after(self.ctx, token)
+                for conj in listed:
                     # "led by GIC and the hedge fund Coatue Management": the name is the description's apposition.
                     named = [conj] if conj.i in self.ctx.by_token else [
                         a for a in conj.children if a.dep_ == "appos" and a.i in self.ctx.by_token]
@@ -76,6 +80,38 @@ class SlotCollector:
         """A party already known by name (a product's vendor)."""
         self.slots.setdefault(slot, []).append(name)
 
+
+
+def _listed_after(ctx: DocContext, token: Token) -> list[Token]:
+    """"Pimco, Blue Owl and LuminArx Capital Management" when the parser made no coordination of it:
+    the names that follow the one at ``token`` separated only by commas, ending on "and"/"&" + a name."""
+    doc = token.doc
+    end = ctx.by_token[token.i].end
+    found: list[Token] = []
+    while end + 1 < min(len(doc), token.sent.end) and doc[end].text in (",", "and", "&"):
+        nxt = end + 1 if doc[end].text != "," or doc[end + 1].text not in ("and", "&") else end + 2
+        if nxt not in ctx.by_token or ctx.by_token[nxt].start != nxt:
+            break
+        found.append(doc[nxt])
+        closing = doc[nxt - 1].text in ("and", "&")
+        end = ctx.by_token[nxt].end
+        if closing:
+            return found
+    return []
+
+
+def _manager_of(token: Token) -> Token | None:
+    """The firm behind "funds managed by X", "vehicles advised by X", "an affiliate of X"."""
+    if token.lemma_.lower() not in ("fund", "vehicle", "affiliate", "entity", "account"):
+        return None
+    for child in token.children:
+        if child.dep_ == "acl" and child.lemma_ in ("manage", "advise", "run", "operate", "control", "sponsor"):
+            for agent in child.children:
+                if agent.dep_ == "agent":
+                    return next((p for p in agent.children if p.dep_ == "pobj"), None)
+        if child.dep_ == "prep" and child.lower_ == "of" and token.lemma_.lower() == "affiliate":
+            return next((p for p in child.children if p.dep_ == "pobj"), None)
+    return None
 
 
 # What an investor becomes in the company it invests in.

@@ -91,6 +91,10 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
             return True  # "announced the completion of its round"
         if lemma in ANNOUNCE_ONLY or kind == "warrant":
             return False
+        if trigger.dep_ == "acl" and trigger.head.ent_type_ == "MONEY":
+            # "The round closed in October: $250 million led by X": the amount's verb says it is done.
+            verb = trigger.head.head
+            return verb.lemma_.lower() in COMPLETE_LEMMAS and verb.tag_ == "VBD"
         if trigger.dep_ in ("xcomp", "acl") and trigger.head.lemma_.lower() not in COMPLETE_LEMMAS:
             return False
         aux = [c for c in trigger.children if c.dep_ in ("aux", "auxpass")]
