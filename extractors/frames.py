@@ -143,6 +143,7 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "goods_below": lambda c: bool(_subtree_lemmas(c.trigger) & GOODS_HEADS),
     # "leases capacity to X" (no "from")
     "to_without_from": lambda c: "to" in c.slots and "from" not in c.slots,
+    "from_and_to": lambda c: "to" in c.slots and "from" in c.slots,
     # "committed $900 million" with no "to X": the payee is elsewhere (a round or loan stated nearby)
     "without_to": lambda c: "to" not in c.slots,
     # "disclosed an order from X": the company the order comes from

@@ -72,6 +72,8 @@ SERVICE_WORDS = {"cloud", "hosting", "colocation", "compute", "capacity", "lease
 CLOUD_KINDS = {"cloud", "neocloud", "GPU cloud", "data center operator", "hyperscaler"}
 # "a master purchase agreement", "a procurement contract": the agreement's maker is the buyer.
 PURCHASE_AGREEMENT_WORDS = {"purchase", "procurement", "purchasing"}
+# "a power purchase agreement with X": data centres, clouds and chipmakers buy power; they never sell it.
+POWER_WORDS = {"power", "electricity", "energy", "nuclear", "ppa"}
 # Verbs that give a round or loan stated nearby its money only when their object is an amount
 # ("JPMorgan is providing $1 billion"), not "providing for borrowings".
 GIVING_VERBS = {"provide", "lend"}
@@ -304,6 +306,10 @@ class RelationMatcher:
                 # makes chips; a chipmaker renting capacity is the customer.
                 recipient = hosts[0]
                 investor = b if recipient == a else a
+            described = {t.lemma_.lower() for n in nouns for m in n.children if m.dep_ in ("compound", "amod", "nmod")
+                         for t in m.subtree}
+            if described & POWER_WORDS and not described & {"computing", "compute"} and rank_a != rank_b:
+                investor, recipient = (a, b) if rank_a > rank_b else (b, a)
             financing = modifiers & (ROUND_NOUNS | LOAN_WORDS | {"equity", "investment"})
             funders = [n for n in (a, b) if ctx.kinds(n) & FUNDER_KINDS]
             if financing and len(funders) == 1:

@@ -105,6 +105,8 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
         if trigger.tag_ == "VBN":
             return any(a.lemma_ == "have" or a.tag_ == "VBD" for a in aux)
         return False
+    if earlier_deal(trigger):
+        return True
     head = trigger.head
     while head.pos_ == "ADP" or head.dep_ in ("pobj",):
         if head.head.i == head.i:
@@ -121,6 +123,12 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
         if head.lemma_.lower() in COMPLETE_LEMMAS | PAID_THROUGH_LEMMAS and head.tag_ in ("VBD", "VBN"):
             return True
     return False
+
+
+def earlier_deal(trigger: Token) -> bool:
+    """"a previous data-centre sale", "an earlier investment": a deal noun marked as past, so done."""
+    return trigger.pos_ == "NOUN" and any(c.dep_ == "amod" and c.lower_ in ("previous", "earlier", "prior", "past")
+                                          for c in trigger.children)
 
 
 # What a later denial is about: a report, talks, a deal ("denied that it was in talks", "denied the report").
