@@ -221,10 +221,7 @@ class DocContext:
         own = self._own_subject(token, depth)
         if own is not None:
             return own
-        # "Microsoft invested $16 million in the company": a description in an object is never its own
-        # clause's subject ("pay $300 billion for it": a bare pronoun there is often no company at all).
-        object_description = token.dep_ in ("pobj", "dobj") and token.lower_ not in THIRD_PERSON
-        excluded = self._named_subjects_of_head(token) if object_description else set()
+        excluded = self._own_subjects(token)
         sent_start = token.sent.start
         previous = self.doc[sent_start - 1].sent.start if sent_start > 0 else sent_start
         fallback = None
@@ -251,12 +248,17 @@ class DocContext:
                 return company_text(span)
         return None
 
-    def _named_subjects_of_head(self, token: Token) -> set[str]:
-        """The named companies that are subjects of the verb governing an object or a preposition's object."""
+    def _own_subjects(self, token: Token) -> set[str]:
+        """"Microsoft invested $16 million in the company": a description in an object is never its own
+        clause's subject (nor its subject's conjuncts); "pay $300 billion for it": a bare pronoun there
+        is often no company at all, so it keeps the nearest-subject rule."""
+        if token.dep_ not in ("pobj", "dobj") or token.lower_ in THIRD_PERSON:
+            return set()
         verb = token.head.head if token.dep_ == "pobj" else token.head
         if verb.pos_ not in ("VERB", "AUX"):
             return set()
-        return {company_text(self.by_token[s.i]) for s in subjects_of(verb) if s.i in self.by_token}
+        subjects = [t for s in subjects_of(verb) for t in (s, *conjuncts(s))]
+        return {company_text(self.by_token[s.i]) for s in subjects if s.i in self.by_token}
 
     def _own_subject(self, token: Token, depth: int) -> str | None:
         """"which the JV will fund from its equity": a possessive pronoun in a clause whose subject
@@ -357,8 +359,11 @@ class DocContext:
                 return self.resolve_pronoun(token)
             if lemma not in ("giant", "maker", "partner", "leader", "pioneer", "rival", "owner", "provider"):
                 return None
+        excluded = self._own_subjects(token)
         for span in self.mentions_before(token):
             name = company_text(span)
+            if name in excluded:
+                continue
             if place is not None and not self._based_in(name, place, token):
                 continue
             if nationality is not None and self._nationality.get(name) != nationality:

@@ -12,6 +12,7 @@ from extractors.components import text_of
 from extractors.mentions import DocContext
 from extractors.sameness import same_deal
 from extractors.status import earlier_deal
+from extractors.vocabulary import SERVICE_WORDS
 
 # Nouns that name a sale, never an investment (a "commitment" or a "deal" can be either).
 SALE_NOUNS = {"contract", "order"}
@@ -32,7 +33,12 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
         pair = {candidate.investor, candidate.recipient}
         # "a previous data-centre sale" between the pair is another, earlier deal: never what an agreement restates.
         current = [k for k in kept if not earlier_deal(ctx.doc[k.trigger])]
-        other = next((k for k in current if {k.investor, k.recipient} == pair), None)
+        # "Google also signed a major cloud deal with Anthropic": a sale, never a restated investment.
+        deal_word = ctx.doc[candidate.trigger]
+        nouns = [deal_word, *(o for o in deal_word.children if o.dep_ == "dobj")]
+        sale = {c.lemma_.lower() for n in nouns for c in n.children if c.dep_ in ("compound", "amod")} & SERVICE_WORDS
+        other = next((k for k in current if {k.investor, k.recipient} == pair and not (sale and k.kind == "investment")),
+                     None)
         same_amount = other is not None and (candidate.money is None or (
             other.money is not None and other.money.amount_usd == candidate.money.amount_usd))
         if other is not None and same_amount:
@@ -46,7 +52,8 @@ def merge_candidates(ctx: DocContext, candidates: list[Candidate]) -> list[Candi
             absorb(stated, candidate)
             continue
         # A warrant, loan, backstop or stake sale between the pair is not what a priced agreement means.
-        twin = next((k for k in current if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")), None)
+        twin = next((k for k in current if {k.investor, k.recipient} == pair and k.kind in ("purchase", "investment")
+                     and not (sale and k.kind == "investment")), None)
         if twin is not None and candidate.money is not None and twin.money is not None \
                 and candidate.money.amount_usd != twin.money.amount_usd:
             # Another deal between the same pair ("a further expansion ... worth $6.5 billion"); a

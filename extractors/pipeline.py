@@ -13,8 +13,9 @@ from functools import lru_cache
 
 import spacy
 from pydantic import BaseModel, ConfigDict
-from spacy.attrs import ORTH
+from spacy.attrs import NORM, ORTH
 from spacy.language import Language
+from spacy.pipeline import AttributeRuler
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_suffix_regex
@@ -70,6 +71,7 @@ def build_nlp(base: Language | None = None) -> Language:
     nlp = base if base is not None else load_base_model()
     _amounts_end_sentences(nlp)
     _double_dashes_split(nlp)
+    _co_verbs(nlp)
     nlp.add_pipe("ouroboros_layout", before="parser")
     for name in OUR_COMPONENTS:
         nlp.add_pipe(name, last=True)
@@ -96,6 +98,26 @@ def _double_dashes_split(nlp: Language) -> None:
         return
     infixes = [*(nlp.Defaults.infixes or ()), r"--", r"(?<=[A-Za-z])\)(?=-)"]
     tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+# "Samsung co-led a $100 million investment": the tokenizer splits "co-led" at the hyphen and the
+# parser makes "co" the subject; one token read as the verb it ends on keeps the sentence's grammar.
+CO_VERBS = {"lead": ("co-lead", "co-leads", "co-led", "co-leading"),
+            "invest": ("co-invest", "co-invests", "co-invested", "co-investing")}
+
+
+def _co_verbs(nlp: Language) -> None:
+    """"co-led", "co-invested": one token (normalised to the verb, so it is tagged as one) with the verb's lemma."""
+    tokenizer = nlp.tokenizer
+    if not isinstance(tokenizer, Tokenizer):
+        return
+    ruler = nlp.add_pipe("attribute_ruler", name="ouroboros_co_verbs", after="lemmatizer")
+    assert isinstance(ruler, AttributeRuler)
+    for lemma, forms in CO_VERBS.items():
+        for form in forms:
+            for written in (form, form.capitalize()):
+                tokenizer.add_special_case(written, [{ORTH: written, NORM: form[3:]}])
+        ruler.add(patterns=[[{"LOWER": {"IN": list(forms)}}]], attrs={"LEMMA": lemma})
 
 
 @lru_cache(maxsize=1)

@@ -55,7 +55,7 @@ from extractors.status import (
     later_denials,
     negated,
 )
-from extractors.vocabulary import INVESTOR_NOUNS, LOAN_WORDS, ROUND_NOUNS
+from extractors.vocabulary import INVESTOR_NOUNS, LOAN_WORDS, ROUND_NOUNS, SERVICE_WORDS
 
 __all__ = ["Candidate", "RelationMatcher", "make_relations"]
 
@@ -67,8 +67,6 @@ FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign 
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
 IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead",
                             "provide", "lend", "subscribe"}
-# "an AI cloud contract", "a hosting agreement": a service that a cloud or host sells.
-SERVICE_WORDS = {"cloud", "hosting", "colocation", "compute", "capacity", "lease", "leasing", "service", "services"}
 CLOUD_KINDS = {"cloud", "neocloud", "GPU cloud", "data center operator", "hyperscaler"}
 # "a master purchase agreement", "a procurement contract": the agreement's maker is the buyer.
 PURCHASE_AGREEMENT_WORDS = {"purchase", "procurement", "purchasing"}

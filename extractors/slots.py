@@ -144,6 +144,10 @@ class SlotReader:
             # "NVIDIA is obligated to purchase": a passive subject up the chain is the buyer.
             passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i
             add("passsubj" if passive else "subj", ante)
+        if trigger.dep_ == "acl" and trigger.head.i in ctx.by_token and trigger.head.i < trigger.i and any(
+                c.dep_ == "nummod" and c.i < trigger.head.i for c in trigger.head.children) and not slots.get("subj"):
+            # "the $550 million Google invested in Anthropic": the parser hangs the clause on its subject.
+            add("subj", trigger.head)
         if trigger.pos_ == "NOUN":
             slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
         for token in trigger.subtree:

@@ -91,6 +91,8 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
             return True  # "announced the completion of its round"
         if lemma in ANNOUNCE_ONLY or kind == "warrant":
             return False
+        if _said_of_the_past(trigger):
+            return True  # "investing $50 million in the startup last year"
         if trigger.dep_ == "acl" and trigger.head.ent_type_ == "MONEY":
             # "The round closed in October: $250 million led by X": the amount's verb says it is done.
             verb = trigger.head.head
@@ -116,6 +118,8 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
             return True
         head = head.head
     if head.pos_ in ("VERB", "AUX") and head.lemma_.lower() not in ANNOUNCE_ONLY | {"say", "disclose"}:
+        if _said_of_the_past(head):
+            return True  # "In August last year, X co-led a $100 million investment in Y"
         aux = [c for c in head.children if c.dep_ in ("aux", "auxpass")]
         if any(a.lower_ in ("will", "would", "to") for a in aux):
             return False
@@ -123,6 +127,16 @@ def completed(trigger: Token, kind: str, is_verb: bool) -> bool:
         if head.lemma_.lower() in COMPLETE_LEMMAS | PAID_THROUGH_LEMMAS and head.tag_ in ("VBD", "VBN"):
             return True
     return False
+
+
+PAST_TIME_RE = re.compile(r"\b(?:(?:last|past) (?:year|month|week|quarter|spring|summer|autumn|fall|winter)|"
+                          r"earlier this (?:year|month|week)|\w+ (?:years?|months?|weeks?) ago)\b", re.I)
+
+
+def _said_of_the_past(verb: Token) -> bool:
+    """A time modifier of the verb that places it in the past: "last year", "earlier this year", "two years ago"."""
+    return any(c.dep_ in ("npadvmod", "advmod", "prep") and PAST_TIME_RE.search(" ".join(t.text for t in c.subtree))
+               for c in verb.children)
 
 
 def earlier_deal(trigger: Token) -> bool:

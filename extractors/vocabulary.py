@@ -17,6 +17,9 @@ CONTRACT_NOUNS = frozenset({"contract", "order", "deal", "agreement", "commitmen
 ROUND_NOUNS = frozenset({"round", "financing", "funding", "raise", "investment", "offering", "series"})
 # Words of lending.
 LOAN_WORDS = frozenset({"loan", "borrowing", "credit", "lend", "lender", "borrow", "financing", "debt"})
+# "an AI cloud contract", "a hosting agreement": a service that a cloud or host sells.
+SERVICE_WORDS = frozenset({"cloud", "hosting", "colocation", "compute", "capacity", "lease", "leasing", "service",
+                           "services"})
 # Heads of a hardware noun phrase: "Kestrel K2 accelerators", "Trainium chips".
 HARDWARE_NOUNS = frozenset({"accelerator", "chip", "chips", "gpu", "processor", "system", "platform", "superchip",
                             "cpu", "tpu", "server", "chiplet", "card", "rack", "module", "instance"})
