@@ -108,6 +108,15 @@ def _payer_named(ctx: DocContext, span: Span) -> str | None:
                  for pobj in prep.children if pobj.dep_ == "pobj" and ctx.company_at(pobj) is not None), None)
 
 
+def _bought_named(ctx: DocContext, span: Span) -> str | None:
+    """The company an amount's noun is about: "$19 billion acquisition of WhatsApp", "$2 billion stake in X"."""
+    head = span.root.head
+    if span.root.dep_ not in ("nummod", "compound", "quantmod", "amod") or head.pos_ != "NOUN":
+        return None
+    return next((ctx.company_at(pobj) for prep in head.children if prep.dep_ == "prep" and prep.lower_ in ("of", "in", "into")
+                 for pobj in prep.children if pobj.dep_ == "pobj" and ctx.company_at(pobj) is not None), None)
+
+
 def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
     """Whether the amount is said to come from ``investor`` ("$2 billion from X")."""
     return investor is not None and any(
@@ -142,10 +151,12 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         named = {ctx.company_at(c.root) for c in ctx.companies if sents[index].start <= c.start < sents[index].end} - {None}
         # "Led by $100 million investment from SoftBank, this round ...": the amount names its payer.
         payer = _payer_named(ctx, span)
+        # "following its $19 billion acquisition of WhatsApp": the amount of a deal with another company.
+        bought = _bought_named(ctx, span)
         needing = [c for c in candidates if c.money is None and c.amount_text is None and not c.funded
                    and c.kind != "warrant" and abs(c.sent_index - index) <= 2
                    and (not named or bool(named & {c.investor, c.recipient}))
-                   and (payer is None or c.investor == payer)]
+                   and (payer is None or c.investor == payer) and (bought is None or bought in (c.investor, c.recipient))]
         if not needing:
             continue
         previous = [c for c in needing if c.sent_index < index]

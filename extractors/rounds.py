@@ -28,9 +28,12 @@ MEMBER_NOUNS = {"investor", "backer", "participant", "shareholder", "round", "fu
                 "bank", "consortium", "syndicate", "group", "underwriter"}
 LENDER_NOUNS = {"lender", "bank", "consortium", "syndicate", "underwriter"}
 
+# The banks that arrange a loan: "Same lead arrangers, Morgan Stanley and MUFG", "X joined Y as lead arrangers".
+ARRANGER_NOUNS = {"arranger", "bookrunner", "co-arranger", "organizer", "organiser"}
+
 # The words the member rules start from.
 MEMBER_WORDS = {"join", "participate", "take", "participation", "include", "comprise", "feature", "alongside", "make",
-                "among", "lead"} | {"investment", "backing", "support", "funding", "contribution"}
+                "among", "lead"} | {"investment", "backing", "support", "funding", "contribution"} | ARRANGER_NOUNS
 # "The latest deal, led by X": a deal noun that a round rule does not read (a round is the frames').
 LED_DEAL_NOUNS = {"deal", "financing", "facility", "package", "transaction"}
 # "with participation from X", "with significant investment from X, Y and Z": the backers of a round.
@@ -58,7 +61,10 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
             # ("advmod": the small model sometimes parses "closed a $600 million funding round" so)
             objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass", "advmod", "npadvmod")]
-            # "the $4 billion funding round Mirrow closed in March": the round is the clause's head.
+            # "the $4 billion funding round Mirrow closed in March": the round is the clause's head ("a
+            # facility secured against contracts" is a participle describing it, no raise of its own).
+            if token.dep_ == "acl" and token.tag_ == "VBN":
+                continue
             objects += [token.head] if token.dep_ in ("relcl", "acl") else []
             # "closed a $600 million Series C": the round's name counts as a round word.
             words = {w.lemma_.lower() for o in objects for w in [o, *o.children] if w is o or w.dep_ == "compound"}
@@ -179,6 +185,21 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
             here = sent_of[token.i]
             stated = [t for i in range(max(here - 1, 0), here + 1) for t in sents[i]]
             kind = "loan" if any(t.lemma_.lower() in LOAN_WORDS for t in stated) else "investment"
+        elif lemma in ARRANGER_NOUNS and token.pos_ == "NOUN":
+            kind = "loan"
+            # "Same lead arrangers, Morgan Stanley and MUFG": the names in apposition.
+            # ("Same lead arrangers, X and Y." may come out with the names as conjuncts of the noun)
+            backers = _listed([c for c in token.children if c.dep_ in ("appos", "conj")], ctx)
+            if token.dep_ == "attr":  # "JPMorgan and MUFG are the organizers of the deal"
+                backers += _listed(subjects_of(token.head), ctx)
+            # ("as coordinating lead arrangers" may come out with "coordinating" as the preposition's verb)
+            role = next((a for a in list(token.ancestors)[:3] if a.lower_ == "as" and a.pos_ == "ADP"), None)
+            if role is not None and role.head.pos_ == "VERB":
+                # "Goldman Sachs and JPMorgan joined MUFG and Morgan Stanley as lead arrangers": all four.
+                verb = role.head
+                backers += _listed(subjects_of(verb), ctx)
+                if verb.lemma_.lower() == "join":
+                    backers += _listed([c for c in verb.children if c.dep_ == "dobj"], ctx)
         elif lemma in WITH_FROM_NOUNS and token.pos_ == "NOUN" and (
                 token.lower_ == "participation" or token.head.lower_ == "with"):
             backers = _listed([g for c in token.children if c.dep_ == "prep" and c.lower_ == "from"
