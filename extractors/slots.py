@@ -114,6 +114,8 @@ def _manager_of(token: Token) -> Token | None:
     return None
 
 
+# What one company owes another: "X's lease obligations", "X's payments" (whom a backstop covers).
+OBLIGATION_NOUNS = frozenset({"obligation", "payment", "commitment", "liability", "rent"})
 # What an investor becomes in the company it invests in.
 HOLDER_NOUNS = {"shareholder", "investor", "owner", "backer", "stakeholder"}
 # Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
@@ -389,6 +391,8 @@ class SlotReader:
                 if token.dep_ == "poss" and head.lemma_ in HARDWARE_NOUNS | ROUND_NOUNS | {
                         "capacity", "service", "stock", "share", "chip", "server"}:
                     add("poss_obj", token)
+                elif token.dep_ == "poss" and token.head.lemma_.lower() in OBLIGATION_NOUNS:
+                    add("poss_obj", token)  # "backstop $1.8 billion of Fluidstack's lease obligations"
                 owner_of_goods = token.dep_ == "poss" and token.head.lemma_.lower() in GOODS_HEADS
                 if token.i in ctx.by_token and token.dep_ != "poss" or owner_of_goods:
                     add("obj_mod" if slot in ("obj_mod",) else slot, token)
