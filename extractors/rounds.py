@@ -153,13 +153,14 @@ def round_participants(ctx: DocContext, sents: list[Span], candidates: list[Cand
                 backers = subjects_of(token)
                 backers += [c for b in backers for a in [b, *(a for a in b.children if a.dep_ == "appos")]
                             for c in conjuncts(a)]
-        elif lemma == "include" and token.pos_ == "VERB" and any(c.dep_ == "nsubjpass" for c in token.children):
+        elif lemma == "include" and token.pos_ == "VERB" and any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children):
             # "Wells Fargo and BNP Paribas were also included in the consortium"
             groups = [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "among")
                       for g in c.children if g.dep_ == "pobj" and g.lemma_.lower() in MEMBER_NOUNS | DEBT_PARTS]
             if groups:
                 objects = groups
-                backers = _listed([c for c in token.children if c.dep_ == "nsubjpass"], ctx)
+                backers = _listed([c for c in token.children if c.dep_ == "nsubjpass"], ctx) or _names_before(
+                    ctx, min(c.i for c in token.children if c.dep_ == "auxpass"))
                 if any(g.lemma_.lower() in LENDER_NOUNS | DEBT_PARTS for g in groups):
                     kind = "loan"
         elif lemma == "make" and token.pos_ == "VERB" and any(c.dep_ == "prt" and c.lower_ == "up" for c in token.children):
@@ -378,6 +379,25 @@ def _the_round(trigger: Token) -> bool:
 def _content_gap(sents: list[Span], start: int, end: int) -> int:
     """How many sentences after ``start`` up to ``end`` have three words or more."""
     return sum(1 for sent in sents[start + 1: end + 1] if sum(t.is_alpha for t in sent) >= 3)
+
+
+def _names_before(ctx: DocContext, end: int) -> list[Token]:
+    """"... underwriters Wells Fargo, BNP Paribas and Societe Generale were included": the list of names
+    that ends right before ``end`` (a subject the parser hung elsewhere), separated by commas and "and"."""
+    doc = ctx.doc
+    found: list[Token] = []
+    i = end - 1
+    while i >= 0 and i in ctx.by_token:
+        span = ctx.by_token[i]
+        found.append(span.root)
+        i = span.start - 1
+        if i >= 1 and doc[i].text in ("and", "&") and doc[i - 1].text == ",":
+            i -= 2
+        elif i >= 0 and doc[i].text in (",", "and", "&"):
+            i -= 1
+        else:
+            break
+    return found[::-1]
 
 
 def _listed(heads: list[Token], ctx: DocContext) -> list[Token]:
