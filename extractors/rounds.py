@@ -85,7 +85,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
             if not owners:
                 # "X announced the completion of a $1 billion Series C funding round": X raised it.
                 head, done = token.head, False
-                while head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS and head.head.i != head.i:
+                while (head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS) and head.head.i != head.i:
                     done = done or head.lemma_.lower() in COMPLETION_NOUNS
                     head = head.head
                 if head.pos_ == "VERB" and head.lemma_.lower() in {"announce", "complete", "close", "finalize", "report"}:

@@ -268,6 +268,8 @@ class SlotReader:
             agreed_to = head.lower_ == "to" and head.head.lemma_ in ("agree", "commit", "sign")
             if head.pos_ == "ADP" and head.lower_ not in ("of", "through", "under", "in") and not agreed_to:
                 break
+            if head.head.i == head.i:
+                break  # a preposition at the root of a fragment ("Of the $40 billion, ..."): nowhere to climb
             head = head.head
         # "Orrin, Tamsin's cloud partner in a $300 billion contract": the partner and whose partner it is.
         if noun.dep_ == "pobj" and head.pos_ == "NOUN" and head.lemma_.lower() in ROLE_NOUNS and head.dep_ == "appos":
