@@ -359,7 +359,9 @@ class RelationMatcher:
 def _invested_in_no_company(trigger: Token) -> bool:
     """"are heavily invested in the industry", "investing £2.5bn in the UK": the money's destination is
     named and is no company (nor a round, whose company the discourse gives)."""
-    return any(prep.dep_ == "prep" and prep.lower_ in ("in", "into") and pobj.dep_ == "pobj" and pobj.pos_ == "NOUN"
+    # (The destination follows the verb: "In addition, X contributed $950 million" names none.)
+    return any(prep.dep_ == "prep" and prep.i > trigger.i and prep.lower_ in ("in", "into") and pobj.dep_ == "pobj"
+               and pobj.pos_ == "NOUN"
                and pobj.lemma_.lower() not in ROUND_NOUNS | {"deal", "transaction", "company", "startup", "venture"}
                for prep in trigger.children for pobj in prep.children)
 
