@@ -159,7 +159,13 @@ def deduplicate_task(
     return result
 
 
-@task(task_run_name="extract {document.doc}", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def _not_timed_out(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a failed extraction once, but not one past its deadline: it would hang again."""
+    return state.name != "TimedOut"
+
+
+@task(task_run_name="extract {document.doc}", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE,
+      retry_condition_fn=_not_timed_out)
 def extract_task(extractor: str, document: SourceDocument) -> stages.Extraction:
     """Deal records of one document (runs on the task runner: a thread or a Dask worker)."""
     extraction = stages.extract_document(extractor, document)
@@ -298,7 +304,7 @@ def run_ingest(
     logger.info("documents new: %d, already loaded: %d, duplicates: %d", summary.new, summary.seen, summary.duplicates)
     # extract
     progress.expect("extracted", len(result.new))
-    extractions, failures = _extract(extractor, result.new, progress)
+    extractions, failures = _extract(extractor, result.new, progress, config.extract_timeout)
     record_extracted_task(driver, extractions, failures)
     summary.extracted, summary.failed = len(extractions), len(failures)
     summary.failures = [f.error for f in failures]
@@ -401,15 +407,22 @@ def _get(config: SourcesConfig, skip: set[str]) -> tuple[list[SourceDocument], l
 
 
 def _extract(
-    extractor: str, documents: Sequence[SourceDocument], progress: IngestProgress
+    extractor: str, documents: Sequence[SourceDocument], progress: IngestProgress, deadline_s: float
 ) -> tuple[list[stages.Extraction], list[stages.Failure]]:
-    """Extract every document on the task runner; a failure is kept with its error, the rest go on."""
-    futures = extract_task.map(unmapped(extractor), list(documents))
+    """Extract every document on the task runner; a failure is kept with its error, the rest go on.
+
+    Each document has a deadline (Prefect's task timeout): an extractor that never returns on one text
+    costs that document, not the run."""
+    futures = extract_task.with_options(timeout_seconds=deadline_s).map(unmapped(extractor), list(documents))
     extractions: list[stages.Extraction] = []
     failures: list[stages.Failure] = []
     for document, future in zip(documents, futures, strict=True):
         outcome = future.result(raise_on_failure=False)
-        if isinstance(outcome, BaseException):
+        if isinstance(outcome, TimeoutError):
+            failures.append(stages.Failure(doc=document.doc, error=(
+                f"extracting {document.doc} took longer than {deadline_s:g}s (extract_timeout); it is marked failed "
+                "and retried next run; if it keeps failing, report the document as an extractor bug")))
+        elif isinstance(outcome, BaseException):
             failures.append(stages.Failure(doc=document.doc, error=str(outcome)))
         else:
             extractions.append(outcome)

@@ -116,6 +116,10 @@ class SourcesConfig(_Strict):
     schedule: Schedule | None = None
     dedupe: Dedupe = Field(default_factory=Dedupe)
     timeout: float = Field(default=20.0, gt=0, description="Seconds before an HTTP request gives up.")
+    extract_timeout: float = Field(
+        default=300.0, gt=0,
+        description="Seconds one document's extraction may take; past it the document is marked failed and retried next run.",
+    )
 
 
 def load_sources(path: Path) -> SourcesConfig:

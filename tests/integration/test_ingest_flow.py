@@ -258,6 +258,42 @@ def test_a_failed_extraction_is_recorded_and_retried_next_run(
     assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") in deals(clean_graph)
 
 
+HANGING: set[str] = set()
+
+
+@register_extractor("test-hanging")
+class Hanging:
+    """The spaCy extractor, except that it never returns on the documents named in HANGING."""
+
+    name = "test-hanging"
+
+    def extract(self, text: str, doc: str) -> list[DealRecord]:
+        while doc in HANGING:  # a rule that climbs a parse for ever: pure Python, no I/O to time out
+            pass
+        return cached_extractor("spacy").extract(text, doc)
+
+
+def test_a_document_past_its_extraction_deadline_fails_alone(
+    clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path, site_server, ["feeds/wire.atom"], edgar=False)
+    sources.write_text(sources.read_text(encoding="utf-8") + "extract_timeout: 10\n", encoding="utf-8")
+    target = site_server.url("articles/tarnwell-quarry.html")
+    cached_extractor("spacy").extract("warm-up", "warm-up")  # the model's first load is no document's time
+    HANGING.add(target)
+    try:
+        summary = run(sources, tmp_path / "alerts", extractor="test-hanging")
+    finally:
+        HANGING.clear()
+    assert summary.failed == 1 and summary.loaded >= 1
+    stored = documents(clean_graph)[target]
+    assert stored["state"] == "failed" and stored["text"]
+    assert f"extracting {target} took longer than 10s (extract_timeout)" in stored["error"]
+    assert ("Quarry Peak Cloud", "Tarnwell Robotics", "investment") not in deals(clean_graph)
+    # The other documents of the run were extracted and loaded.
+    assert ("Lumora Systems", "Brightwater AI", "investment") in deals(clean_graph)
+
+
 def test_extraction_runs_on_a_dask_cluster(
     clean_graph: neo4j.Driver, site_server: FixtureServer, tmp_path: Path
 ) -> None:
