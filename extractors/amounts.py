@@ -163,6 +163,8 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         target = max(previous, key=lambda c: c.sent_index) if previous else min(needing, key=lambda c: c.sent_index)
         target.money = span._.money
         target.amount_text = span._.money.text
+
+
 def _under_that_agreement(trigger: Token) -> bool:
     """Whether the trigger's clause opens with "Under that (this, the) agreement"."""
     verb = trigger
