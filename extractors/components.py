@@ -260,6 +260,10 @@ class CompanyRecognizer:
                     and words[1].casefold() in self.registry.name_kinds:
                 continue
             before = doc[span.start - 1] if span.start > 0 else None
+            # "Alphabet CEO Sundar Pichai", "NVIDIA chief Jensen Huang": a person behind a title, no company.
+            titled = words[0].casefold() in PERSON_TITLES or (before is not None and before.lower_ in PERSON_TITLES)
+            if titled and span.kb_id_ not in self.registry_names and len(words) <= 3:
+                continue
             after = doc[span.end] if span.end < len(doc) else None
             if before is not None and before.text == "(" and after is not None and after.text == ")" \
                     and span.kb_id_ not in self.registry_names and text.isupper():
