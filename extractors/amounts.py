@@ -103,18 +103,20 @@ def _each(span: Span) -> bool:
 def _payer_named(ctx: DocContext, span: Span) -> str | None:
     """The company an amount says it comes from: "$100 million investment from SoftBank"."""
     heads = [span.root, span.root.head] if span.root.head.pos_ == "NOUN" else [span.root]
-    return next((ctx.company_at(pobj) for head in heads for prep in head.children
-                 if prep.dep_ == "prep" and prep.lower_ == "from"
-                 for pobj in prep.children if pobj.dep_ == "pobj" and ctx.company_at(pobj) is not None), None)
+    return _company_under(ctx, heads, ("from",))
 
 
 def _bought_named(ctx: DocContext, span: Span) -> str | None:
     """The company an amount's noun is about: "$19 billion acquisition of WhatsApp", "$2 billion stake in X"."""
-    head = span.root.head
-    if span.root.dep_ not in ("nummod", "compound", "quantmod", "amod") or head.pos_ != "NOUN":
+    if span.root.dep_ not in ("nummod", "compound", "quantmod", "amod") or span.root.head.pos_ != "NOUN":
         return None
-    return next((ctx.company_at(pobj) for prep in head.children if prep.dep_ == "prep" and prep.lower_ in ("of", "in", "into")
-                 for pobj in prep.children if pobj.dep_ == "pobj" and ctx.company_at(pobj) is not None), None)
+    return _company_under(ctx, [span.root.head], ("of", "in", "into"))
+
+
+def _company_under(ctx: DocContext, heads: list[Token], prepositions: tuple[str, ...]) -> str | None:
+    """The first company that is the object of one of ``prepositions`` under one of ``heads``."""
+    return next((name for head in heads for prep in head.children if prep.dep_ == "prep" and prep.lower_ in prepositions
+                 for pobj in prep.children if pobj.dep_ == "pobj" and (name := ctx.company_at(pobj)) is not None), None)
 
 
 def _from_party(ctx: DocContext, span: Span, investor: str | None) -> bool:
