@@ -33,7 +33,14 @@ from extractors.headlines import is_lower_case_text
 from extractors.money import SCALE_PATTERN, Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
-from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, PERSON_TITLES, PRODUCT_LINE_WORDS, SUBSIDIARY_NOUNS
+from extractors.vocabulary import (
+    CONTRACT_NOUNS,
+    GOODS_HEADS,
+    PERSON_TITLES,
+    PRODUCT_LINE_WORDS,
+    REPORTING_WORDS,
+    SUBSIDIARY_NOUNS,
+)
 
 if not Span.has_extension("money"):
     Span.set_extension("money", default=None)
@@ -203,6 +210,8 @@ class CompanyRecognizer:
         companies = _with_legal_tails(doc, filter_spans(companies))
         companies = [c for c in self._aliases_and_headlines(doc, companies)
                      if not self._placeholder(c) and not self._goods_term(c)]
+        outlets = {company_text(c) for c in companies if c.kb_id_ not in self.registry_names and _reports_news(c)}
+        companies = [c for c in companies if company_text(c) not in outlets]
         products = [p for p in filter_spans(products) if not any(_overlaps(p, c) for c in companies)]
         return sorted(companies, key=lambda s: s.start), products
 
@@ -652,6 +661,17 @@ def _is_wire_credit(span: Span) -> bool:
     doc = span.doc
     return (span.start >= 2 and doc[span.start - 1].text == "(" and span.end < len(doc) and doc[span.end].text == ")"
             and doc[span.start - 2].text.isupper() and _is_dateline(doc[span.start - 2: span.start - 1]))
+
+
+def _reports_news(span: Span) -> bool:
+    """"Bloomberg reported, citing sources", "first reported by the Tribune", "a Ledger report": a news
+    outlet, which reports the deal and is no party to it (a company that reports figures has an object)."""
+    root, head = span.root, span.root.head
+    if head.lemma_.lower() in REPORTING_WORDS and head.pos_ == "VERB" and root.dep_ == "nsubj":
+        return not any(c.dep_ == "dobj" for c in head.children)
+    if root.dep_ == "pobj" and head.lower_ == "by" and head.head.lemma_.lower() in REPORTING_WORDS:
+        return True
+    return root.dep_ in ("compound", "poss") and head.lemma_.lower() == "report" and head.pos_ == "NOUN"
 
 
 def _title_lines(text: str) -> list[tuple[int, int]]:

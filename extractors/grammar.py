@@ -67,7 +67,28 @@ def subjects_of(token: Token) -> list[Token]:
     return [found] + [c for c in found.head.children if c.dep_ == found.dep_ and c.i != found.i] + named
 
 
+def _gerund_subject(verb: Token) -> Token | None:
+    """The name right before a subjectless gerund: "on the heels of X and Y landing a loan" -> X.
+
+    The parser hangs the gerund on the main verb, though the names it follows (with no comma between)
+    are the ones doing it; of a coordinated list, its first member stands for all.
+    """
+    if verb.tag_ != "VBG" or verb.dep_ not in ("advcl", "acl", "pcomp") or verb.i == verb.sent.start:
+        return None
+    if not any(c.dep_ == "dobj" for c in verb.children) or any(c.dep_.startswith("nsubj") for c in verb.children):
+        return None
+    before = verb.doc[verb.i - 1]
+    if before.pos_ != "PROPN" or before.dep_ not in ("pobj", "conj"):
+        return None
+    while before.dep_ == "conj" and before.head.i != before.i:
+        before = before.head
+    return before if before.dep_ == "pobj" else None
+
+
 def _subject_walk(token: Token) -> Token | None:
+    gerund = _gerund_subject(token)
+    if gerund is not None:
+        return gerund
     current = token
     for _ in range(8):
         for child in current.children:

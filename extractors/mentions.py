@@ -252,9 +252,14 @@ class DocContext:
         """"Microsoft invested $16 million in the company": a description in an object is never its own
         clause's subject (nor its subject's conjuncts); "pay $300 billion for it": a bare pronoun there
         is often no company at all, so it keeps the nearest-subject rule."""
-        if token.dep_ not in ("pobj", "dobj") or token.lower_ in THIRD_PERSON:
+        if token.dep_ not in ("pobj", "dobj", "poss") or token.lower_ in THIRD_PERSON:
             return set()
-        verb = token.head.head if token.dep_ == "pobj" else token.head
+        # "pick up stakes in X as part of the company's round": up through the phrases to their verb.
+        verb = token.head
+        for _ in range(4):
+            if verb.pos_ in ("VERB", "AUX") or verb.dep_ not in ("pobj", "prep", "poss", "dobj"):
+                break
+            verb = verb.head
         if verb.pos_ not in ("VERB", "AUX"):
             return set()
         subjects = [t for s in subjects_of(verb) for t in (s, *conjuncts(s))]

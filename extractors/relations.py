@@ -337,10 +337,12 @@ class RelationMatcher:
                              fresh_funds=funded, what=object_text(trigger), pays_investor=pays_investor)
         if recipient is None and investor is not None and kind == "investment":
             recipient = stake_owner(ctx, trigger, investor)
-        implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and is_verb
-                    and not generic and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
-                    and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger))
-                    and not _invested_in_no_company(trigger))
+        implicit = (recipient is None and investor is not None and kind in ("investment", "loan") and not generic
+                    and (is_verb and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
+                         and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger))
+                         and not _invested_in_no_company(trigger)
+                         # "this new credit facility from Brookfield": the facility stated nearby is its recipient's
+                         or not is_verb and investor in slots.get("from", [])))
         if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
         candidate = Candidate(implicit=implicit,

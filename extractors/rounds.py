@@ -19,8 +19,8 @@ from extractors.vocabulary import CONTRACT_NOUNS, LOAN_WORDS, MONEY_WORDS, ROUND
 
 # Vocabulary (why each list exists is in the docstring of the function that uses it)
 # Verbs of raising money: their subject is the one a nearby round belongs to.
-RAISE_LEMMAS = {"raise", "close", "secure", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive", "obtain",
-                "line"}
+RAISE_LEMMAS = {"raise", "close", "secure", "seal", "seek", "complete", "finalize", "finalise", "arrange", "land", "receive",
+                "obtain", "line"}
 # What a lender takes part in.
 DEBT_PARTS = {"portion", "tranche", "facility", "loan", "debt", "syndicate", "consortium", "package"}
 # Nouns for the members of a round or a lending group ("Other investors in the round include ...").

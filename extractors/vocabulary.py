@@ -41,3 +41,5 @@ PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-f
                            "secretary", "senator", "boss", "head"})
 # What a deal's own investor is called by the company it funds ("rent clusters from its investor").
 INVESTOR_NOUNS = frozenset({"investor", "backer", "shareholder", "funder"})
+# What a news outlet does with a deal: "Bloomberg reported", "first reported by X", "a Bloomberg report".
+REPORTING_WORDS = frozenset({"report", "quote"})
