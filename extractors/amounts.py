@@ -4,6 +4,7 @@ an amount stated beside a deal in a neighbouring sentence goes to that deal; val
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 
 from spacy.tokens import Span, Token
@@ -77,9 +78,13 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
 
 
 def _combined(span: Span) -> bool:
-    """"totalling $35 million", "a combined $2 billion", "a total of $5 billion": the sum of several deals."""
+    """"totalling $35 million", "a combined $2 billion", "a total of $5 billion", "..., raising $60
+    million": the sum of several deals."""
     doc = span.doc
     before = " ".join(t.lower_ for t in doc[max(span.start - 3, span.sent.start): span.start])
+    head = span.root.head
+    if head.tag_ == "VBG" and head.dep_ == "advcl" and head.lemma_.lower() in ("raise", "bring", "total"):
+        return True
     return bool(re.search(r"\b(?:totall?ing|totals?|combined|together|a total of)$", before))
 
 
@@ -148,6 +153,12 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
             if sent.start <= span.start < sent.end and span._.money.is_deal_amount and not valuation(span):
                 orphans.append((index, span))
                 break
+    # "A, B and C have confirmed their investments": a figure nearby is their round's, no one member's.
+    triggers = Counter(c.trigger for c in candidates)
+    listed = {trigger for trigger, count in triggers.items() if count > 1}
+    # "agreed to take a £150mn stake in X": a second deal word of a pair already sized in its sentence.
+    sized = {(c.sent_index, c.investor, c.recipient) for c in candidates if c.money is not None}
+    listed |= {c.trigger for c in candidates if (c.sent_index, c.investor, c.recipient) in sized}
     for index, span in orphans:
         # "OpenAI is assembling a round of up to $100bn": a sentence naming companies sizes their deals only.
         named = {ctx.company_at(c.root) for c in ctx.companies if sents[index].start <= c.start < sents[index].end} - {None}
@@ -156,7 +167,7 @@ def orphan_amounts(ctx: DocContext, sents: list[Span], candidates: list[Candidat
         # "following its $19 billion acquisition of WhatsApp": the amount of a deal with another company.
         bought = _bought_named(ctx, span)
         needing = [c for c in candidates if c.money is None and c.amount_text is None and not c.funded
-                   and c.kind != "warrant" and abs(c.sent_index - index) <= 2
+                   and c.kind != "warrant" and abs(c.sent_index - index) <= 2 and c.trigger not in listed
                    and (not named or bool(named & {c.investor, c.recipient}))
                    and (payer is None or c.investor == payer) and (bought is None or bought in (c.investor, c.recipient))]
         if not needing:

@@ -207,7 +207,7 @@ class CompanyRecognizer:
         companies += self._deal_party_entities(doc, companies)
         companies += _units_named_with_owner(doc, companies)
         companies += self._short_forms(doc, companies)
-        companies = _with_legal_tails(doc, filter_spans(companies))
+        companies = _with_legal_tails(doc, _joined_by_ampersand(doc, filter_spans(companies)))
         companies = [c for c in self._aliases_and_headlines(doc, companies)
                      if not self._placeholder(c) and not self._goods_term(c)]
         outlets = {company_text(c) for c in companies if c.kb_id_ not in self.registry_names and _reports_news(c)}
@@ -549,6 +549,32 @@ _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "l
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
 
 
+def _joined_by_ampersand(doc: Doc, companies: list[Span]) -> list[Span]:
+    """"Larsen & Toubro", "Ault & Company": capitalised words joined by "&" are one name, whichever
+    parts of it were found."""
+    by_start = {span.start: span for span in companies}
+    out: list[Span] = []
+    skip: set[int] = set()
+    for span in companies:
+        if span.start in skip:
+            continue
+        start, end = span.start, span.end
+        if start >= 2 and doc[start - 1].text == "&" and doc[start - 2].is_title and not doc[start - 2].is_sent_start \
+                and (not out or out[-1].end <= start - 2):
+            start -= 2
+        while end + 1 < len(doc) and doc[end].text == "&" and (doc[end + 1].is_title or doc[end + 1].is_upper) \
+                and doc[end + 1].is_alpha:
+            skip.add(end + 1)
+            end = by_start[end + 1].end if end + 1 in by_start else end + 2
+        if (start, end) == (span.start, span.end):
+            out.append(span)
+            continue
+        joined = Span(doc, start, end, label=span.label_)
+        registry_name = span.kb_id_ if span.kb_id_ != clean_name(span.text) else ""
+        out.append(Span(doc, start, end, label=span.label_, kb_id=registry_name or clean_name(joined.text)))
+    return out
+
+
 def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
     """"Ostrava AG" where only "Ostrava" was found: the parser makes "AG" the subject."""
     starts = {span.start for span in companies}
@@ -797,7 +823,9 @@ class TriggerMatcher:
 
     def match(self, doc: Doc) -> list[Span]:
         """One span per trigger token (a token hinting two kinds keeps the first)."""
-        seen: set[int] = set()
+        # "70 billion won", "IMM Investment": a word inside an amount or a company's name is no deal word.
+        seen = {i for group in (MONEY, COMPANIES) if group in doc.spans for span in doc.spans[group]
+                for i in range(span.start, span.end)}
         spans = []
         for match_id, start, end in self.matcher(doc):
             if start not in seen:

@@ -15,21 +15,14 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import yaml
-
-from extractors.money import NUMBER_PATTERN, SCALE_PATTERN, to_number
+from extractors.money import CURRENCY_NAMES, INDIAN_SCALES, NUMBER_PATTERN, OTHER_SCALE_PATTERN, to_number
 from ouroboros.core.records import Conversion, DealRecord
 
 if TYPE_CHECKING:
     from currency_converter import CurrencyConverter
 
-CURRENCIES_FILE = Path(__file__).parent / "data" / "currencies.yaml"
-# Indian amounts count in crore (10 million) and lakh (100,000) besides the scale words of money.py.
-_INDIAN_SCALES = {"crore": 1e7, "crores": 1e7, "lakh": 1e5, "lakhs": 1e5}
-_SCALE = rf"(?:crores?|lakhs?|{SCALE_PATTERN})"
 # A figure with no scale word under this is a price, not a deal ("€35 a share"), as in money.py.
 _SMALLEST_BARE_FIGURE = 1e6
 
@@ -37,14 +30,13 @@ _SMALLEST_BARE_FIGURE = 1e6
 @lru_cache(maxsize=1)
 def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     """One pattern per currency: a symbol before the figure or a word after it."""
-    table: dict[str, dict[str, list[str]]] = yaml.safe_load(CURRENCIES_FILE.read_text(encoding="utf-8"))
     patterns = []
-    for code, names in table.items():
+    for code, names in CURRENCY_NAMES.items():
         symbols = "|".join(re.escape(s) for s in sorted(names.get("symbols", []), key=len, reverse=True))
         words = "|".join(re.escape(w) for w in sorted(names.get("words", []), key=len, reverse=True))
-        figure = rf"(?P<num>{NUMBER_PATTERN})\s?-?\s?(?P<scale>{_SCALE})?"
+        figure = rf"(?P<num>{NUMBER_PATTERN})\s?-?\s?(?P<scale>{OTHER_SCALE_PATTERN})?"
         patterns.append((code, re.compile(
-            rf"(?:(?:{symbols})\s?{figure}|(?P<num2>{NUMBER_PATTERN})\s?-?\s?(?P<scale2>{_SCALE})?\s+(?:{words})\b)",
+            rf"(?:(?:{symbols})\s?{figure}|(?P<num2>{NUMBER_PATTERN})\s?-?\s?(?P<scale2>{OTHER_SCALE_PATTERN})?\s+(?:{words})\b)",
             re.I)))
     return patterns
 
@@ -56,8 +48,9 @@ def foreign_amount(amount_text: str) -> tuple[str, float] | None:
         if match is None:
             continue
         num, scale = (match["num"], match["scale"]) if match["num"] else (match["num2"], match["scale2"])
-        if scale and scale.lower() in _INDIAN_SCALES:
-            return code, float(num.replace(",", "")) * _INDIAN_SCALES[scale.lower()]
+        indian = " ".join(scale.lower().split()) if scale else ""
+        if indian in INDIAN_SCALES:
+            return code, float(num.replace(",", "")) * INDIAN_SCALES[indian]
         figure = to_number(num, scale)
         return (code, figure) if scale or figure >= _SMALLEST_BARE_FIGURE else None
     return None

@@ -274,6 +274,10 @@ class DocContext:
         while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
             verb = verb.head
         for subject in subjects_of(verb) if verb.pos_ in ("VERB", "AUX") else []:
+            if token.lower_ == "their" and subject.i in self.by_token and subject.i < token.i and any(
+                    c.dep_ == "conj" for c in subject.children):
+                # "A, B and C have confirmed their investments": the list, which its first member stands for.
+                return company_text(self.by_token[subject.i])
             if subject.i == token.i or subject.i in self.by_token or subject.i > token.i:
                 continue  # a named subject is found by the nearest-mention rule below
             if subject.lower_ not in THIRD_PERSON and subject.pos_ not in ("NOUN", "PROPN"):

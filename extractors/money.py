@@ -16,7 +16,9 @@ qualifier: "up to", "about", "more than") and ``amount_usd``. Rules:
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import yaml
 from pydantic import BaseModel, ConfigDict
 
 _SCALES: dict[str, float] = {
@@ -33,8 +35,23 @@ _QUALIFIER_RE = (
 )
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _USD_PREFIX = r"(?:US\s?\$|U\.S\.\s?\$|USD\s?|\$)"
-_OTHER_PREFIX = r"(?:€|£|¥|EUR\s?|GBP\s?|JPY\s?|CHF\s?|C\$|A\$|HK\$|S\$)"
-_OTHER_WORDS = r"(?:euros?|pounds?(?: sterling)?|yen|yuan|renminbi|swiss francs?|francs?)"
+# How other currencies are written (symbols before the figure, words after it): one table for
+# finding amounts here and converting them in extractors.currency.
+CURRENCIES_FILE = Path(__file__).parent / "data" / "currencies.yaml"
+CURRENCY_NAMES: dict[str, dict[str, list[str]]] = yaml.safe_load(CURRENCIES_FILE.read_text(encoding="utf-8"))
+
+
+def _any_of(key: str) -> str:
+    names = sorted({name for names in CURRENCY_NAMES.values() for name in names.get(key, [])}, key=len, reverse=True)
+    return "|".join(re.escape(name) for name in names)
+
+
+# (a letter symbol such as "Rs" or "EUR" starts a word: "years 5" is no rupee amount)
+_OTHER_PREFIX = rf"(?<![A-Za-z])(?:{_any_of('symbols')})"
+_OTHER_WORDS = rf"(?:{_any_of('words')})"
+# Indian amounts count in crore (10 million) and lakh (100,000).
+INDIAN_SCALES = {"lakh crore": 1e12, "lakh crores": 1e12, "crore": 1e7, "crores": 1e7, "lakh": 1e5, "lakhs": 1e5}
+_OTHER_SCALE_RE = rf"(?:lakh crores?|crores?|lakhs?|{_SCALE_RE})"
 
 _UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -63,11 +80,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("usd", re.compile(
         rf"{_QUALIFIER_RE}{_USD_PREFIX}\s?(?P<num>{_NUM})\s?(?:-\s?)?(?P<scale>{_SCALE_RE})?(?:\s+(?:US\s)?dollars)?", re.I)),
     # €900 million, £2bn
-    ("other", re.compile(rf"{_QUALIFIER_RE}{_OTHER_PREFIX}\s?(?P<num>{_NUM})\s?(?P<scale>{_SCALE_RE})?", re.I)),
+    ("other", re.compile(rf"{_QUALIFIER_RE}{_OTHER_PREFIX}\s?(?P<num>{_NUM})\s?(?P<scale>{_OTHER_SCALE_RE})?", re.I)),
     # 100 billion dollars, 2.5 million US dollars
     ("usd_words", re.compile(rf"{_QUALIFIER_RE}(?P<num>{_NUM})\s(?P<scale>{_SCALE_RE})\s(?:U\.?S\.?\s)?dollars\b", re.I)),
     # 900 million euros
-    ("other_words", re.compile(rf"{_QUALIFIER_RE}(?P<num>{_NUM})\s(?P<scale>{_SCALE_RE})\s{_OTHER_WORDS}\b", re.I)),
+    ("other_words", re.compile(rf"{_QUALIFIER_RE}(?P<num>{_NUM})\s(?P<scale>{_OTHER_SCALE_RE})\s{_OTHER_WORDS}\b", re.I)),
     # one billion dollars, two and a half billion dollars, eighty-five million dollars, 800 Mio. euros
     ("spelled", re.compile(
         rf"{_QUALIFIER_RE}(?P<words>{_WORD_NUMBER_RE})\s+(?P<scale>trillion|billion|million)\s+"
@@ -102,7 +119,7 @@ class Money(BaseModel):
 
 
 # What extractors.currency needs to read figures in other currencies the same way.
-NUMBER_PATTERN, SCALE_PATTERN = _NUM, _SCALE_RE
+NUMBER_PATTERN, SCALE_PATTERN, OTHER_SCALE_PATTERN = _NUM, _SCALE_RE, _OTHER_SCALE_RE
 
 
 def to_number(num: str, scale: str | None) -> float:

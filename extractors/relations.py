@@ -67,6 +67,8 @@ FUNDER_KINDS = {"investor", "fund", "venture firm", "asset manager", "sovereign 
 # Giving verbs whose recipient may be left to the discourse ("Helix will put in $600 million").
 IMPLICIT_RECIPIENT_VERBS = {"invest", "put", "contribute", "pour", "inject", "commit", "pledge", "chip", "lead",
                             "provide", "lend", "subscribe"}
+# Verbs whose object is a deal its subject makes: "have confirmed their investments".
+MADE_DEAL_VERBS = {"confirm", "complete", "finalize", "finalise", "make"}
 CLOUD_KINDS = {"cloud", "neocloud", "GPU cloud", "data center operator", "hyperscaler"}
 # "a master purchase agreement", "a procurement contract": the agreement's maker is the buyer.
 PURCHASE_AGREEMENT_WORDS = {"purchase", "procurement", "purchasing"}
@@ -341,8 +343,10 @@ class RelationMatcher:
                     and (is_verb and trigger.lemma_.lower() in IMPLICIT_RECIPIENT_VERBS
                          and (trigger.lemma_.lower() not in GIVING_VERBS or gives_money(trigger))
                          and not _invested_in_no_company(trigger)
-                         # "this new credit facility from Brookfield": the facility stated nearby is its recipient's
-                         or not is_verb and investor in slots.get("from", [])))
+                         # "this new credit facility from Brookfield", "A and B have confirmed their investments":
+                         # the round or facility stated nearby is the recipient's
+                         or not is_verb and (investor in slots.get("from", []) or trigger.dep_ == "dobj"
+                                             and trigger.head.lemma_.lower() in MADE_DEAL_VERBS)))
         if investor is None or (recipient is None and not implicit) or investor == recipient:
             return None
         candidate = Candidate(implicit=implicit,

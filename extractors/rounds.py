@@ -41,6 +41,8 @@ WITH_FROM_NOUNS = {"participation", "investment", "backing", "support", "funding
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
+# Where a raise stands: "has entered the final stage of its round".
+STAGE_NOUNS = frozenset({"stage", "phase", "process", "middle", "midst"})
 # Pools of money raised for one company: "a $20 billion vehicle for Tamsin, of which Helix puts in $2 billion".
 VEHICLE_NOUNS = frozenset({"vehicle", "package", "facility"})
 
@@ -56,8 +58,13 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
     anchors = [(c.sent_index, c.trigger, c.recipient, c.status) for c in candidates + questions
                if c.kind in ("investment", "loan") and c.recipient and not c.funded]
     sent_of = {i: index for index, sent in enumerate(sents) for i in range(sent.start, sent.end)}
-    for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS):
+    for token in ctx.tokens_with(RAISE_LEMMAS | {"round", "funding", "financing", "raise", "series"} | VEHICLE_NOUNS):
         lemma = token.lemma_.lower()
+        if lemma == "series":
+            # "its Series D": the round's name, whatever the parser made of the words after it.
+            if token.dep_ != "compound" or token.head.pos_ != "PROPN":
+                continue
+            token, lemma = token.head, "round"
         if token.pos_ == "VERB" and lemma in RAISE_LEMMAS:
             # ("advmod": the small model sometimes parses "closed a $600 million funding round" so)
             objects = [c for c in token.children if c.dep_ in ("dobj", "nsubjpass", "advmod", "npadvmod")]
@@ -74,7 +81,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
                     raiser = ctx.company_at(antecedent(subject, ctx))
                     if raiser:
                         anchors.append((sent_of[token.i], token.i, raiser, deal_status(token, "investment", True)))
-        elif token.pos_ == "NOUN" and lemma in {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS:
+        elif token.pos_ in ("NOUN", "PROPN") and lemma in {"round", "funding", "financing", "raise"} | VEHICLE_NOUNS:
             owners = [c for c in token.children if c.dep_ == "poss"]
             owners += [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("in", "for", "of")
                        for g in c.children if g.dep_ == "pobj"]
@@ -83,16 +90,17 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
                 if raiser:
                     anchors.append((sent_of[token.i], token.i, raiser, deal_status(token, "investment", False)))
             if not owners:
-                # "X announced the completion of a $1 billion Series C funding round": X raised it.
+                # "X announced the completion of a $1 billion Series C funding round": X raised it;
+                # "X has entered the final stage of the Series D round": X is raising it.
                 head, done = token.head, False
-                while (head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS) and head.head.i != head.i:
+                while (head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS | STAGE_NOUNS) and head.head.i != head.i:
                     done = done or head.lemma_.lower() in COMPLETION_NOUNS
                     head = head.head
-                if head.pos_ == "VERB" and head.lemma_.lower() in {"announce", "complete", "close", "finalize", "report"}:
+                if head.pos_ == "VERB" and head.lemma_.lower() in {"announce", "complete", "close", "finalize", "report", "enter"}:
                     for subject in subjects_of(head):
                         raiser = ctx.company_at(antecedent(subject, ctx))
                         if raiser:
-                            status = "completed" if done or head.lemma_.lower() != "announce" else "announced"
+                            status = "completed" if done or head.lemma_.lower() not in ("announce", "enter") else "announced"
                             anchors.append((sent_of[token.i], token.i, raiser, status))
     return sorted(anchors, key=lambda a: (a[0], a[1]))
 

@@ -154,7 +154,8 @@ class SlotReader:
             slots.setdefault("gov_subj", []).extend(slots.get("subj", []))
         for token in trigger.subtree:
             # "raised $250 million in a round led by Calloway Ventures"
-            if token.lemma_ in ("lead", "back") and token.dep_ == "acl":
+            # ("raised about $50 million, led by X": the parser hangs the participle on the verb)
+            if token.lemma_ in ("lead", "back") and (token.dep_ == "acl" or token.dep_ == "advcl" and token.head.i == trigger.i):
                 for agent in token.children:
                     if agent.dep_ == "agent":
                         for pobj in agent.children:
