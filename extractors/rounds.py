@@ -41,6 +41,8 @@ WITH_FROM_NOUNS = {"participation", "investment", "backing", "support", "funding
 # A round stated in the text: (sentence index, token, raiser, status).
 Anchor = tuple[int, int, str, str]
 
+# Verbs whose subject raises the round in their object: "announced the completion of a round".
+ROUND_STATING_VERBS = frozenset({"announce", "complete", "close", "finalize", "report", "enter"})
 # Where a raise stands: "has entered the final stage of its round".
 STAGE_NOUNS = frozenset({"stage", "phase", "process", "middle", "midst"})
 # Pools of money raised for one company: "a $20 billion vehicle for Tamsin, of which Helix puts in $2 billion".
@@ -96,7 +98,7 @@ def round_anchors(ctx: DocContext, sents: list[Span], candidates: list[Candidate
                 while (head.lower_ == "of" or head.lemma_.lower() in COMPLETION_NOUNS | STAGE_NOUNS) and head.head.i != head.i:
                     done = done or head.lemma_.lower() in COMPLETION_NOUNS
                     head = head.head
-                if head.pos_ == "VERB" and head.lemma_.lower() in {"announce", "complete", "close", "finalize", "report", "enter"}:
+                if head.pos_ == "VERB" and head.lemma_.lower() in ROUND_STATING_VERBS:
                     for subject in subjects_of(head):
                         raiser = ctx.company_at(antecedent(subject, ctx))
                         if raiser:
