@@ -74,11 +74,11 @@ _PLACEHOLDER_WORDS = {"vendor", "company", "firm", "startup", "lab", "investor",
                       "buyer", "seller", "fund", "bank", "provider", "player", "party"}
 # Suffix words that can end a name but do not make it a company on their own.
 _WEAK_SUFFIXES = {"technologies", "technology", "energy", "research", "corporation", "corp", "inc"}
-_LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
+LEGAL_WORDS = ["Inc.", "Inc", "Corp.", "Corp", "Ltd.", "Ltd", "LLC", "N.A.", "SAS", "S.A.", "AG",
                 "GmbH", "PLC", "plc", "L.P.", "LP", "Co.", "PBC", "B.V.", "N.V.", "Incorporated", "Limited", "Corporation"]
 _LEGAL_TAIL: list[dict[str, Any]] = [
     {"ORTH": ",", "OP": "?"},
-    {"ORTH": {"IN": _LEGAL_WORDS}, "OP": "?"},
+    {"ORTH": {"IN": LEGAL_WORDS}, "OP": "?"},
 ]
 
 
@@ -258,7 +258,7 @@ class CompanyRecognizer:
         for span in companies:
             text = clean_name(span.text)
             stands_for_itself = span.kb_id_ in ("", text)  # not a defined term ("the Company") or short form
-            if stands_for_itself and (text.casefold() in _BARE_FORMS or text in _LEGAL_WORDS):
+            if stands_for_itself and (text.casefold() in _BARE_FORMS or text in LEGAL_WORDS):
                 continue
             # "two more NeoCloud partnerships", "the Hyperscaler": a kind of company, capitalised.
             if stands_for_itself and text.casefold() in self.registry.descriptions and span.kb_id_ not in self.registry_names:
@@ -355,7 +355,7 @@ class CompanyRecognizer:
         if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
         # Lower-case legal tails count as part of the name: "Marrowby & Pell plc".
-        return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") or t.text in _LEGAL_WORDS
+        return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") or t.text in LEGAL_WORDS
                    for t in span)
 
     def _deal_party_entities(self, doc: Doc, companies: list[Span]) -> list[Span]:
@@ -581,7 +581,7 @@ def _with_legal_tails(doc: Doc, companies: list[Span]) -> list[Span]:
     out = []
     for span in companies:
         end = span.end
-        if end < len(doc) and doc[end].text in _LEGAL_WORDS and end not in starts:
+        if end < len(doc) and doc[end].text in LEGAL_WORDS and end not in starts:
             span = Span(doc, span.start, end + 1, label=span.label_, kb_id=span.kb_id_)
         out.append(span)
     return out

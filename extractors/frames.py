@@ -114,6 +114,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "object_is_contract": lambda c: bool(c.object_lemmas & CONTRACT_NOUNS),
     # "led the round"
     "object_is_round": lambda c: bool(c.object_lemmas & ROUND_NOUNS),
+    # "got new capital from X", "attracted funding from Y": a round or money itself
+    "object_is_round_or_capital": lambda c: bool(c.object_lemmas & (ROUND_NOUNS | MONEY_WORDS)),
     # "led the round", "The funding round, led by GIC and Coatue, ...": the round is the head of "led by"
     # ("The facility was led by X": a loan facility has lead lenders as a round has lead investors)
     "leads_a_round": lambda c: bool(c.object_lemmas & (ROUND_NOUNS | LOAN_WORDS | {"facility"})) or (

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from spacy.tokens import Token
 
-from extractors.components import company_text
+from extractors.components import LEGAL_WORDS, company_text
 from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
 from extractors.mentions import DocContext
 from extractors.vocabulary import (
@@ -23,6 +23,7 @@ from extractors.vocabulary import (
     PERSON_TITLES,
     ROUND_NOUNS,
     SHARES,
+    SUBSIDIARY_NOUNS,
 )
 
 
@@ -44,6 +45,7 @@ class SlotCollector:
 
     def add_token(self, slot: str, token: Token) -> None:
         """The party ``token`` stands for, if any, goes into ``slot``."""
+        token = _described_next(self.ctx, token) or token
         name = self.ctx.company_at(token)
         manager = _manager_of(token) if name is None else None
         if manager is not None:  # "led by funds managed by Pimco, Blue Owl and LuminArx"
@@ -84,20 +86,52 @@ class SlotCollector:
 
 def _listed_after(ctx: DocContext, token: Token) -> list[Token]:
     """"Pimco, Blue Owl and LuminArx Capital Management" when the parser made no coordination of it:
-    the names that follow the one at ``token`` separated only by commas, ending on "and"/"&" + a name."""
+    the names that follow the one at ``token`` separated only by commas, ending on "and"/"&" + a name;
+    "from X as well as new investors A, B and C": a list that "as well as" continues, words describing
+    the next name ("new investors", "venture capital fund") between."""
     doc = token.doc
+    limit = min(len(doc), token.sent.end)
     end = ctx.by_token[token.i].end
     found: list[Token] = []
-    while end + 1 < min(len(doc), token.sent.end) and doc[end].text in (",", "and", "&"):
-        nxt = end + 1 if doc[end].text != "," or doc[end + 1].text not in ("and", "&") else end + 2
+    while end + 1 < limit:
+        closing = as_well_as = False
+        if doc[end].text == ",":
+            end += 1
+        if doc[end].lower_ == "as" and doc[end: end + 3].text.lower() == "as well as":
+            end, as_well_as = end + 3, True
+        elif doc[end].text in ("and", "&"):
+            end, closing = end + 1, True
+        elif doc[end - 1].text != ",":
+            break
+        nxt = end
+        while as_well_as and nxt < min(end + 3, limit) and doc[nxt].is_lower and doc[nxt].pos_ in ("ADJ", "NOUN"):
+            nxt += 1  # "as well as new investors A, B and C"
         if nxt not in ctx.by_token or ctx.by_token[nxt].start != nxt:
             break
-        found.append(doc[nxt])
-        closing = doc[nxt - 1].text in ("and", "&")
-        end = ctx.by_token[nxt].end
+        named = _described_next(ctx, doc[nxt]) or doc[nxt]
+        found.append(named)
+        end = ctx.by_token[named.i].end
         if closing:
             return found
     return []
+
+
+def _described_next(ctx: DocContext, token: Token) -> Token | None:
+    """"Toyota Motor Corp. supplier Denso Corp.", "Santander venture capital fund Mouro Capital": a
+    company named to describe the next one, whose role noun stands between them; the party is the next."""
+    span = ctx.by_token.get(token.i)
+    if span is None:
+        return None
+    doc, at = token.doc, span.end
+    if at < len(doc) and doc[at].text in LEGAL_WORDS:
+        at += 1  # "Toyota Motor Corp."
+    start = at
+    while at < min(start + 4, len(doc)) and doc[at].is_lower and doc[at].pos_ in ("NOUN", "ADJ", "PROPN"):
+        at += 1
+    role = doc[at - 1].lemma_.lower() if at > start else ""
+    if role in ROLE_NOUNS | SUBSIDIARY_NOUNS and at in ctx.by_token and ctx.by_token[at].start == at:
+        return doc[ctx.by_token[at].root.i]
+    return None
 
 
 def _manager_of(token: Token) -> Token | None:
@@ -425,7 +459,8 @@ class SlotReader:
             if child.dep_ in ("relcl", "acl", "appos"):
                 continue
             if child.i in ctx.by_token and child.head.lower_ in ("like", "as", "including", "of", "such"):
-                return company_text(ctx.by_token[child.i])
+                named = _described_next(ctx, child) or child  # "investors including Toyota supplier Denso"
+                return company_text(ctx.by_token[named.i])
             # "from a group of banks led by JPMorgan": the group stands for the company leading it.
             leads = child.head.head if child.head.dep_ == "agent" else None
             if (child.i in ctx.by_token and token.lemma_.lower() in GROUP_NOUNS and leads is not None
@@ -464,7 +499,8 @@ def named_after_description(ctx: DocContext, token: Token) -> str | None:
         return None  # ("in French AI startup X": an acronym may end the description too)
     for j in range(token.i + 1, min(token.i + 4, len(doc))):
         if j in ctx.by_token:
-            return company_text(ctx.by_token[j]) if j > token.i + 1 else None
+            named = _described_next(ctx, doc[j]) or doc[j]  # "investors including Toyota supplier Denso"
+            return company_text(ctx.by_token[named.i]) if j > token.i + 1 else None
         word = doc[j]
         if not (word.is_alpha and word.is_lower) or word.pos_ in NOT_DESCRIPTIVE:
             return None
