@@ -14,7 +14,7 @@ from extractors.components import MONEY
 from extractors.frames import GENERIC_NOUNS
 from extractors.grammar import tree_distance
 from extractors.mentions import DocContext
-from extractors.vocabulary import CONTRACT_NOUNS
+from extractors.vocabulary import CONTRACT_NOUNS, FACILITY_NOUNS
 
 SHARE_COUNT_RE = re.compile(r"(?:(?:up to|about|roughly|approximately|some|more than)\s+)?\d[\d,.]*\s*"
                             r"(?:million|billion|thousand)?\s+(?:shares|warrants)", re.I)
@@ -44,7 +44,7 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
     for distance, _, _, key, candidate, span in pairs:
         if span.start in used_money or key in used_candidates or distance > 8:
             continue
-        if valuation(span):
+        if valuation(span) or candidate.kind in ("loan", "investment") and _sizes_a_site(span):
             continue
         if _combined(span) and sum(c.trigger == candidate.trigger for c in found) > 1:
             used_money.add(span.start)  # "investments from X and Y, totalling $35 million": no one's own amount
@@ -195,6 +195,13 @@ def usd_in_parentheses(span: Span, money: list[Span]) -> Span | None:
         return None
     return next((m for m in money if m.start == span.end + 1 and m._.money.amount_usd is not None
                  and m.end < len(doc) and doc[m.end].text == ")"), None)
+
+
+def _sizes_a_site(span: Span) -> bool:
+    """"the debt financing of its upcoming $25 billion data center campus": the cost of the project
+    being financed, not what the lender or investor puts in."""
+    head = span.root.head
+    return span.root.dep_ in ("nummod", "compound", "amod") and head.lemma_.lower() in FACILITY_NOUNS - {"facility"} | {"project"}
 
 
 def valuation(span: Span) -> bool:

@@ -35,6 +35,7 @@ from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import (
     CONTRACT_NOUNS,
+    FACILITY_NOUNS,
     GOODS_HEADS,
     PERSON_TITLES,
     PRODUCT_LINE_WORDS,
@@ -198,6 +199,7 @@ class CompanyRecognizer:
         # Registry first, then name patterns, then the model: earlier sources win overlaps.
         named_spans = [self._with_kind_words(doc, s) for s in named if s is not None]
         model_orgs = [Span(doc, s.start, s.end, label="COMPANY", kb_id=clean_name(s.text)) for s in model_orgs]
+        named_spans = [_with_capitalised_start(s, model_orgs) for s in named_spans]
         registry_spans = self._with_unit_names(doc, filter_spans(registry_spans), product_tokens)
         companies = _prefer(registry_spans, named_spans, model_orgs)
         companies += self._short_forms(doc, companies)
@@ -268,6 +270,9 @@ class CompanyRecognizer:
             if stands_for_itself and len(words) == 2 and words[0].casefold() in self.nationalities \
                     and words[1].casefold() in self.registry.name_kinds:
                 continue
+            # "the Dammam Center", "Lancium Clean Campus": a site, not a company ("Data Centers" can be one).
+            if span.kb_id_ not in self.registry_names and len(words) > 1 and words[-1] in _SITE_WORDS:
+                continue
             before = doc[span.start - 1] if span.start > 0 else None
             # "Alphabet CEO Sundar Pichai", "NVIDIA chief Jensen Huang": a person behind a title, no company.
             titled = words[0].casefold() in PERSON_TITLES or (before is not None and before.lower_ in PERSON_TITLES)
@@ -306,7 +311,7 @@ class CompanyRecognizer:
             start = dash + 1
         while start < end and (doc[start].lower_ in ("the", "a", "an") or doc[start].is_punct):
             start += 1
-        while end > start and doc[end - 1].is_punct and doc[end - 1].text not in (".",):
+        while end > start and (doc[end - 1].is_punct and doc[end - 1].text not in (".",) or doc[end - 1].is_space):
             end -= 1
         if end > start and doc[end - 1].text == "'s":
             end -= 1
@@ -352,7 +357,8 @@ class CompanyRecognizer:
         if _names_a_site(span):
             return False
         # "Item 9.01 Financial Statements", "a Master Services Agreement": documents, not companies.
-        if any(t.like_num for t in span) or any(t.lower_ in ("agreement", "act", "item", "statements") for t in span):
+        # ("First Abu Dhabi Bank": an ordinal word is a name's word, a figure is not)
+        if any(t.like_num and not t.is_alpha or t.lower_ in ("agreement", "act", "item", "statements") for t in span):
             return False
         # Lower-case legal tails count as part of the name: "Marrowby & Pell plc".
         return all(t.is_punct or t.text[:1].isupper() or t.lower_ in ("of", "and", "&", "de") or t.text in LEGAL_WORDS
@@ -544,6 +550,8 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
     return name
 
 
+# The last word of a site's name ("the Dammam Center"): the singular facility nouns, capitalised.
+_SITE_WORDS = frozenset(word.title() for word in FACILITY_NOUNS)
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}
@@ -729,6 +737,17 @@ def _names_hardware(doc: Doc, end: int) -> bool:
 
 def _overlaps(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
+
+
+def _with_capitalised_start(span: Span, model_orgs: list[Span]) -> Span:
+    """"First Abu Dhabi Bank": the name pattern skips a capitalised stop word that opens the name;
+    the model's organisation that adds only such words in front is the whole name."""
+    doc = span.doc
+    for org in model_orgs:
+        if org.start < span.start <= org.end and all(t.is_title for t in doc[org.start: span.start]) and all(
+                t.is_space for t in doc[span.end: org.end]):
+            return Span(doc, org.start, span.end, label=span.label_, kb_id=clean_name(doc[org.start: span.end].text))
+    return span
 
 
 def _prefer(*groups: list[Span]) -> list[Span]:

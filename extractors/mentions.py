@@ -252,7 +252,7 @@ class DocContext:
         """"Microsoft invested $16 million in the company": a description in an object is never its own
         clause's subject (nor its subject's conjuncts); "pay $300 billion for it": a bare pronoun there
         is often no company at all, so it keeps the nearest-subject rule."""
-        if token.dep_ not in ("pobj", "dobj", "poss") or token.lower_ in THIRD_PERSON:
+        if token.dep_ not in ("pobj", "dobj", "poss") or token.lower_ in THIRD_PERSON and token.lower_ != "its":
             return set()
         # "pick up stakes in X as part of the company's round": up through the phrases to their verb.
         verb = token.head
@@ -263,6 +263,8 @@ class DocContext:
         if verb.pos_ not in ("VERB", "AUX"):
             return set()
         subjects = [t for s in subjects_of(verb) for t in (s, *conjuncts(s))]
+        if token.lower_ == "its" and len(subjects) < 2:
+            return set()  # "X and Y are leading the financing of its campus": "its" is neither of them
         return {company_text(self.by_token[s.i]) for s in subjects if s.i in self.by_token}
 
     def _own_subject(self, token: Token, depth: int) -> str | None:

@@ -261,14 +261,17 @@ class RelationMatcher:
         investor = first(slots, investor_slots)
         recipient = first(slots, recipient_slots, exclude=investor)
         generic = frame.generic
-        loan_word = next((c for c in trigger.children if c.dep_ == "compound" and c.lemma_ in ("loan", "credit")), None)
+        loan_word = next((c for c in trigger.children if c.dep_ == "compound" and c.lemma_ in ("loan", "credit", "financing")),
+                         None)
         if generic and loan_word is not None and slots.get("lender"):
             lender = slots["lender"][0]
             borrower = next((n for key in ("gov_subj", "subj", "poss", "with") for n in slots.get(key, [])
                              if n != lender), None)
             if borrower is None:
                 return None
-            generic, kind, investor, recipient = False, "loan", lender, borrower
+            # ("a $27 billion financing deal with Blue Owl": a fund's financing is equity unless a bank lends)
+            lends = loan_word.lemma_ != "financing" or bool(ctx.kinds(lender) & {"bank"})
+            generic, kind, investor, recipient = False, "loan" if lends else "investment", lender, borrower
         if generic:
             # "an agreement with Dell for NVIDIA GPUs": the maker of the goods is no party to it.
             named_as_party = {n for key in ("with", "subj", "gov_subj", "poss", "gov_with") for n in slots.get(key, [])}

@@ -178,7 +178,9 @@ class SlotReader:
                 if owner is not None and ante.lower_ not in PERSON_TITLES:  # "its chairman" is a person
                     ante = antecedent(owner, ctx) if owner.lower_ != "whose" else relcl_head(owner)
             # "NVIDIA is obligated to purchase": a passive subject up the chain is the buyer.
-            passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i
+            # "Backed by a facility from X, the operator ...": a fronted participle's subject is its passive one.
+            passive = subject.dep_ == "nsubjpass" and subject.head.i == trigger.i or (
+                trigger.tag_ == "VBN" and trigger.dep_ == "advcl" and trigger.i < subject.i and subject.head.i != trigger.i)
             add("passsubj" if passive else "subj", ante)
         if trigger.dep_ == "acl" and trigger.head.i in ctx.by_token and trigger.head.i < trigger.i and any(
                 c.dep_ == "nummod" and c.i < trigger.head.i for c in trigger.head.children) and not slots.get("subj"):
@@ -201,6 +203,11 @@ class SlotReader:
             elif dep == "agent":
                 for pobj in child.children:
                     add("agent", pobj)
+                    # "backed by a $2.6bn facility from X and Y": the deal's givers are the agents.
+                    if pobj.pos_ == "NOUN" and pobj.lemma_.lower() in ROUND_NOUNS | LOAN_WORDS | {"facility"}:
+                        for prep in pobj.children:
+                            if prep.dep_ == "prep" and prep.lower_ == "from":
+                                self.prep(ctx, prep, trigger_tokens, add)
             elif dep == "dative" and child.pos_ == "ADP":  # "supply capacity to X" parsed as a dative "to"
                 self.prep(ctx, child, trigger_tokens, add)
             elif dep in ("dobj", "dative", "attr", "oprd"):
@@ -358,7 +365,9 @@ class SlotReader:
                 # "into the company's Series C", "in Tamsin's latest round": the round's owner.
                 round_named = pobj.lemma_.lower() in ROUND_NOUNS or any(
                     c.dep_ == "compound" and c.lower_ == "series" for c in pobj.children)
-                if name in ("for", "at") and pobj.lemma_.lower() in FACILITY_NOUNS or name in ("in", "into") and round_named:
+                # "the debt financing of its upcoming campus": the campus's owner too.
+                site = name in ("for", "at", "of") and pobj.lemma_.lower() in FACILITY_NOUNS
+                if site or name in ("in", "into") and round_named:
                     for owner in pobj.children:
                         if owner.dep_ == "poss":
                             add(name, owner)

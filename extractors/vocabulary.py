@@ -38,7 +38,7 @@ SUBSIDIARY_NOUNS = frozenset({"subsidiary", "unit", "arm", "division", "affiliat
 PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-founder", "president", "chairman",
                            "chairwoman", "chair", "executive", "director", "analyst", "spokesperson", "spokesman",
                            "spokeswoman", "mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "minister",
-                           "secretary", "senator", "boss", "head"})
+                           "secretary", "senator", "boss", "head", "governor", "mayor", "lawmaker", "premier"})
 # What a deal's own investor is called by the company it funds ("rent clusters from its investor").
 INVESTOR_NOUNS = frozenset({"investor", "backer", "shareholder", "funder"})
 # What a news outlet does with a deal: "Bloomberg reported", "first reported by X", "a Bloomberg report".
