@@ -270,10 +270,12 @@ class CompanyRecognizer:
             if stands_for_itself and len(words) == 2 and words[0].casefold() in self.nationalities \
                     and words[1].casefold() in self.registry.name_kinds:
                 continue
-            # "the Dammam Center", "Lancium Clean Campus": a site, not a company ("Data Centers" can be one).
-            if span.kb_id_ not in self.registry_names and len(words) > 1 and words[-1] in _SITE_WORDS:
-                continue
             before = doc[span.start - 1] if span.start > 0 else None
+            # "the Dammam Center", "Lancium Clean Campus": a site, not a company ("Data Centers" can be one).
+            if span.kb_id_ not in self.registry_names and words[-1] in _SITE_WORDS:
+                continue
+            if text in _UNIT_WORDS and span.kb_id_ not in self.registry_names:  # "1,920 MW of grid power"
+                continue
             # "Alphabet CEO Sundar Pichai", "NVIDIA chief Jensen Huang": a person behind a title, no company.
             titled = words[0].casefold() in PERSON_TITLES or (before is not None and before.lower_ in PERSON_TITLES)
             if titled and span.kb_id_ not in self.registry_names and len(words) <= 3:
@@ -552,6 +554,8 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 
 # The last word of a site's name ("the Dammam Center"): the singular facility nouns, capitalised.
 _SITE_WORDS = frozenset(word.title() for word in FACILITY_NOUNS)
+# Units of power and energy, which the model may tag as organisations ("300 MW").
+_UNIT_WORDS = frozenset({"MW", "GW", "KW", "kW", "TW", "MWh", "GWh", "TWh", "kWh", "MWs", "GWs"})
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}

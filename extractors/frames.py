@@ -28,7 +28,7 @@ PREPOSITION_SLOTS = frozenset({"in", "into", "from", "to", "toward", "towards", 
 SLOTS = frozenset({
     "subj", "agent", "passsubj", "dobj", "dative", "obj_mod", "poss", "poss_obj", "gov_subj", "gov_dative",
     "gov_dobj", "gov_to", "gov_with", "gov_from", "cop_subj", "led_by", "lender", "made_by", "shares_of",
-    "under_agreement", "unsold_by",
+    "under_agreement", "unsold_by", "purpose",
 }) | PREPOSITION_SLOTS
 
 
@@ -159,6 +159,9 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "use_below": lambda c: "use" in {t.lemma_ for t in c.trigger.subtree},
     # a stake someone buys, takes or holds (not "the stake was worth ...")
     "held_or_bought": lambda c: _governed_by(c.trigger, {"buy", "take", "acquire", "hold", "pick"}),
+    # "Z has a deal to buy X's 50 percent stake in Y": the stake's holder sells it
+    "bought_from_its_holder": lambda c: _governed_by(c.trigger, {"buy", "acquire", "purchase"}) and bool(
+        c.slots.get("poss")) and c.slots["poss"][0] not in c.slots.get("gov_subj", []) + c.slots.get("subj", []),
     "is_purchase": lambda c: c.kind == "purchase",
     # "Microsoft committed $10 billion to OpenAI": the party the money goes to sells nothing to the payer.
     "payee_sells_nothing": _payee_sells_nothing,

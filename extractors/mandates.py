@@ -34,6 +34,7 @@ def find_mandates(ctx: DocContext, sent: Span, resolve_product: Callable[[str], 
         if product is None:
             continue
         name, vendor = product
+        # ("through its Verne platform": a company the text names is no hardware, whatever its noun)
         if not vendor:
             continue
         if name in seen or negated(token):
@@ -73,7 +74,8 @@ def attach_mandates(ctx: DocContext, candidates: list[Candidate],
     """Give each mandate to the deal of its sentence, else the nearest deal of its user."""
     live = [c for c in candidates if c.investor and c.recipient and not c.funded]
     for index, (product, vendor), user, _ in mandates:
-        eligible = [c for c in live if _may_carry(ctx, c, vendor, user)]
+        # ("deploying capital through its Verne platform" into Verne: a deal's party is no product of it)
+        eligible = [c for c in live if _may_carry(ctx, c, vendor, user) and product not in (c.investor, c.recipient)]
         same = [c for c in eligible if c.sent_index == index]
         if not same:
             # "$750m from Amazon, on condition it trains on Trainium": the vendor's own money in the

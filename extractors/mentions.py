@@ -382,6 +382,10 @@ class DocContext:
             kinds = self.kinds(name)
             if wanted is not None and kinds and not (kinds & wanted):
                 continue
+            # "Jensen Huang said ... put $2 billion into the neocloud": a name the model calls a person
+            # is kept as a party where it acts, but no description of a kind of company stands for it.
+            if wanted is not None and not kinds and span.root.ent_type_ == "PERSON":
+                continue
             return name
         return None
 

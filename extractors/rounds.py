@@ -339,7 +339,9 @@ def implicit_recipients(candidates: list[Candidate], anchors: list[tuple[int, in
                 anchor = _sole_round_before([a for a in anchors if a[2] != c.investor], c.sent_index)
             if anchor is not None:
                 c.recipient = anchor[2]
-                if c.status == "announced":  # "closed a $2.5bn loan. JPMorgan is providing $1 billion"
+                trigger = sents[0].doc[c.trigger]
+                will = any(a.dep_ == "aux" and a.lower_ in ("will", "would", "shall") for a in trigger.children)
+                if c.status == "announced" and not will:  # "closed a $2.5bn loan. JPMorgan is providing $1 billion"
                     c.status = anchor[3]
                 # "X secured a $38 billion loan. JPMorgan and MUFG led the financing": they lend.
                 stated = sents[0].doc[anchor[1]]

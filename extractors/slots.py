@@ -150,6 +150,8 @@ def _manager_of(token: Token) -> Token | None:
 
 # What one company owes another: "X's lease obligations", "X's payments" (whom a backstop covers).
 OBLIGATION_NOUNS = frozenset({"obligation", "payment", "commitment", "liability", "rent"})
+# Verbs of a purpose that grows a company: "committed $1.2 billion to expand X".
+PURPOSE_VERBS = frozenset({"expand", "grow", "scale", "support", "fund", "finance", "capitalise", "capitalize", "back"})
 # What an investor becomes in the company it invests in.
 HOLDER_NOUNS = {"shareholder", "investor", "owner", "backer", "stakeholder"}
 # Nouns for one side of a deal, said of a company in apposition ("X, Y's cloud partner in ...").
@@ -256,6 +258,13 @@ class SlotReader:
             self.noun_context(ctx, trigger, add)
         for name in agreement_parties(ctx, trigger):
             add.add_name("under_agreement", name)
+        # "has committed up to $1.2 billion to expand Verne": the company the money is meant to grow.
+        for purpose in trigger.children:
+            if purpose.dep_ in ("xcomp", "advcl") and purpose.lemma_.lower() in PURPOSE_VERBS and any(
+                    c.dep_ == "aux" and c.lower_ == "to" for c in purpose.children):
+                for target in purpose.children:
+                    if target.dep_ == "dobj":
+                        add("purpose", target)
         # "investing €1.3 billion to become the largest shareholder in X": the holding names the company.
         for purpose in trigger.children:
             if purpose.dep_ in ("xcomp", "advcl") and purpose.lemma_ == "become":
