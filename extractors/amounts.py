@@ -39,8 +39,9 @@ def assign_money(ctx: DocContext, sent: Span, found: list[Candidate]) -> None:
             outside = span.root.i not in own_clause
             pairs.append((distance, outside, span.start, id(candidate), candidate, span))
     pairs.sort(key=lambda p: (p[0], p[1], p[2]))
-    used_money: set[int] = set()
-    used_candidates: set[int] = set()
+    # ("15 billion won in Scatter Lab": a deal read with its own amount keeps it)
+    used_money = {s.start for s in money for c in found if c.money is s._.money}
+    used_candidates = {id(c) for c in found if c.money is not None}
     for distance, _, _, key, candidate, span in pairs:
         if span.start in used_money or key in used_candidates or distance > 8:
             continue

@@ -23,12 +23,13 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
-from extractors.components import TRIGGERS, text_of
+from extractors.components import MONEY, TRIGGERS, company_text, text_of
+from extractors.places import is_known_place
 from extractors.digests import digest_lines
 from extractors.frames import Clause, Frame, gives_money, load_frames
 from extractors.grammar import conjuncts, first, object_text, subjects_of, unique
@@ -229,6 +230,12 @@ class RelationMatcher:
             for key, names in sub.slots.items():
                 slots.setdefault(key, list(names))
         main = self._from_slots(ctx, trigger, frame, collector, slots, index, is_verb, funded_triggers)
+        # "invested $100 million in A, as well as 15 billion won in B", "invested 50 billion won in local
+        # startups, including 15 billion won in Moreh, ...": each figure "in" a company is a deal of its own.
+        amounts_in = _amounts_in_companies(ctx, trigger, trigger_tokens) if is_verb and frame.kind == "investment" else []
+        if main is None and amounts_in:
+            main = self._from_slots(ctx, trigger, frame, collector, {**slots, "in": [amounts_in[0][0]]}, index, is_verb,
+                                    funded_triggers)
         found = [main] if main is not None else []
         if main is not None and not main.funded:
             for role in ("investor", "recipient"):
@@ -238,6 +245,12 @@ class RelationMatcher:
                         twin = replace(main, investor=other) if role == "investor" else replace(main, recipient=other)
                         twin.anchor = collector.tokens.get(other)
                         found.append(twin)
+        if main is not None and not main.funded:
+            for recipient, at, money in amounts_in:
+                if recipient == main.recipient and main.money is None and len(amounts_in) > 1:
+                    main.money, main.amount_text, main.anchor = money._.money, money.text, at
+                elif recipient != main.investor and all(c.recipient != recipient for c in found):
+                    found.append(replace(main, recipient=recipient, anchor=at, money=money._.money, amount_text=money.text))
         for conj, sub in gapped:
             merged = {**slots, **sub.slots}
             extra = self._from_slots(ctx, trigger, frame, sub, merged, index, is_verb, funded_triggers)
@@ -365,14 +378,43 @@ class RelationMatcher:
         return candidate
 
 
+def _amounts_in_companies(ctx: DocContext, trigger: Token, trigger_tokens: set[int]) -> list[tuple[str, int, Span]]:
+    """The companies after the deal word that an amount is put "in", with that amount: "... 15 billion
+    won in local startup Scatter Lab" (a few lower-case words may describe the company); an amount
+    after another deal word is that one's ("began investing in 2019 and has invested $14 billion in X")."""
+    doc, sent = trigger.doc, trigger.sent
+    by_end = {span.end: span for span in doc.spans[MONEY] if trigger.i < span.start and span.end < sent.end
+              and not any(trigger.i < t < span.start and doc[t].pos_ == "VERB" for t in trigger_tokens)}
+    found = []
+    for span in ctx.companies:
+        # ("invest $1.5 billion in Abu Dhabi AI group G42": a known place the model sees as one is no company)
+        place = span.root.ent_type_ in ("GPE", "LOC") and is_known_place(span.text)
+        if span.start <= trigger.i + 1 or span.end > sent.end or place:
+            continue
+        at = span.start - 1
+        while at > span.start - 4 and doc[at].is_lower and doc[at].is_alpha and doc[at].lower_ not in ("in", "into"):
+            at -= 1
+        if doc[at].lower_ in ("in", "into") and at in by_end and by_end[at]._.money.is_deal_amount:
+            found.append((company_text(span), span.start, by_end[at]))
+    return found
+
+
 def _invested_in_no_company(trigger: Token) -> bool:
     """"are heavily invested in the industry", "investing £2.5bn in the UK": the money's destination is
     named and is no company (nor a round, whose company the discourse gives)."""
     # (The destination follows the verb: "In addition, X contributed $950 million" names none.)
     return any(prep.dep_ == "prep" and prep.i > trigger.i and prep.lower_ in ("in", "into") and pobj.dep_ == "pobj"
                and pobj.pos_ == "NOUN"
-               and pobj.lemma_.lower() not in ROUND_NOUNS | {"deal", "transaction", "company", "startup", "venture"}
-               for prep in trigger.children for pobj in prep.children)
+               # ("invested in local startups": many companies, none of them the round's raiser)
+               and (pobj.lemma_.lower() not in ROUND_NOUNS | {"deal", "transaction", "company", "startup", "venture"}
+                    or pobj.tag_ == "NNS" and pobj.lemma_.lower() not in ROUND_NOUNS)
+               for prep in _verb_and_object_children(trigger) for pobj in prep.children)
+
+
+def _verb_and_object_children(trigger: Token) -> list[Token]:
+    """The verb's dependents and its object's ("invested 50 billion won in local startups" hangs "in" on the amount)."""
+    objects = [c for c in trigger.children if c.dep_ == "dobj"]
+    return [*trigger.children, *(g for o in objects for g in o.children)]
 
 
 def _from_its_investor(trigger: Token) -> bool:
