@@ -29,13 +29,13 @@ from extractors.addressed import addressed_to_reader
 from extractors.amounts import SHARE_COUNT_RE, assign_money, orphan_amounts
 from extractors.candidate import Candidate
 from extractors.components import MONEY, TRIGGERS, company_text, text_of
-from extractors.places import is_known_place
 from extractors.digests import digest_lines
 from extractors.frames import Clause, Frame, gives_money, load_frames
 from extractors.grammar import conjuncts, first, object_text, subjects_of, unique
 from extractors.mandates import attach_mandates, find_mandates
 from extractors.mentions import DocContext
 from extractors.merging import drop_restated_headlines, headline_sentences, headline_statuses, merge_candidates
+from extractors.places import is_known_place
 from extractors.resolve import Registry, load_registry
 from extractors.rounds import (
     bullets,
