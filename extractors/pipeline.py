@@ -104,10 +104,13 @@ def _double_dashes_split(nlp: Language) -> None:
 # parser makes "co" the subject; one token read as the verb it ends on keeps the sentence's grammar.
 CO_VERBS = {"lead": ("co-lead", "co-leads", "co-led", "co-leading"),
             "invest": ("co-invest", "co-invests", "co-invested", "co-investing")}
+# Deal verbs the lemmatizer gets wrong ("backstopped" -> "backstoppe"): their forms, by lemma.
+LEMMA_FIXES = {"backstop": ("backstopped", "backstopping", "backstops")}
 
 
 def _co_verbs(nlp: Language) -> None:
-    """"co-led", "co-invested": one token (normalised to the verb, so it is tagged as one) with the verb's lemma."""
+    """"co-led", "co-invested": one token (normalised to the verb, so it is tagged as one) with the verb's lemma;
+    and the lemmas of ``LEMMA_FIXES``."""
     tokenizer = nlp.tokenizer
     if not isinstance(tokenizer, Tokenizer):
         return
@@ -117,6 +120,8 @@ def _co_verbs(nlp: Language) -> None:
         for form in forms:
             for written in (form, form.capitalize()):
                 tokenizer.add_special_case(written, [{ORTH: written, NORM: form[3:]}])
+        ruler.add(patterns=[[{"LOWER": {"IN": list(forms)}}]], attrs={"LEMMA": lemma})
+    for lemma, forms in LEMMA_FIXES.items():
         ruler.add(patterns=[[{"LOWER": {"IN": list(forms)}}]], attrs={"LEMMA": lemma})
 
 
