@@ -102,10 +102,10 @@ def _double_dashes_split(nlp: Language) -> None:
 
 # "Samsung co-led a $100 million investment": the tokenizer splits "co-led" at the hyphen and the
 # parser makes "co" the subject; one token read as the verb it ends on keeps the sentence's grammar.
-CO_VERBS = {"lead": ("co-lead", "co-leads", "co-led", "co-leading"),
-            "invest": ("co-invest", "co-invests", "co-invested", "co-investing")}
+CO_VERBS: dict[str, tuple[str, ...]] = {"lead": ("co-lead", "co-leads", "co-led", "co-leading"),
+                                        "invest": ("co-invest", "co-invests", "co-invested", "co-investing")}
 # Deal verbs the lemmatizer gets wrong ("backstopped" -> "backstoppe"): their forms, by lemma.
-LEMMA_FIXES = {"backstop": ("backstopped", "backstopping", "backstops")}
+LEMMA_FIXES: dict[str, tuple[str, ...]] = {"backstop": ("backstopped", "backstopping", "backstops")}
 
 
 def _co_verbs(nlp: Language) -> None:
