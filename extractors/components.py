@@ -581,9 +581,8 @@ def _joined_by_ampersand(doc: Doc, companies: list[Span]) -> list[Span]:
         if (start, end) == (span.start, span.end):
             out.append(span)
             continue
-        joined = Span(doc, start, end, label=span.label_)
         registry_name = span.kb_id_ if span.kb_id_ != clean_name(span.text) else ""
-        out.append(Span(doc, start, end, label=span.label_, kb_id=registry_name or clean_name(joined.text)))
+        out.append(Span(doc, start, end, label=span.label_, kb_id=registry_name or clean_name(doc[start:end].text)))
     return out
 
 

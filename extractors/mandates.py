@@ -34,7 +34,6 @@ def find_mandates(ctx: DocContext, sent: Span, resolve_product: Callable[[str], 
         if product is None:
             continue
         name, vendor = product
-        # ("through its Verne platform": a company the text names is no hardware, whatever its noun)
         if not vendor:
             continue
         if name in seen or negated(token):
