@@ -30,7 +30,7 @@ from spacy.util import filter_spans
 
 from extractors.frames import load_frames
 from extractors.headlines import is_lower_case_text
-from extractors.money import SCALE_PATTERN, Money, find_money
+from extractors.money import CURRENCY_NAMES, SCALE_PATTERN, Money, find_money
 from extractors.places import is_known_place
 from extractors.resolve import Registry, clean_name, load_registry
 from extractors.vocabulary import (
@@ -255,6 +255,7 @@ class CompanyRecognizer:
         """
         titles = _title_lines(text_of(doc))
         body_names = {company_text(c).casefold() for c in companies if not _in_title_line(c, titles)}
+        starts = {c.start for c in companies}
         kept: list[Span] = []
         abbreviations: dict[str, str] = {}  # "the Hadeer Investment Authority (HIA)": HIA -> the full name
         for span in companies:
@@ -274,13 +275,19 @@ class CompanyRecognizer:
             # "the Dammam Center", "Lancium Clean Campus": a site, not a company ("Data Centers" can be one).
             if span.kb_id_ not in self.registry_names and words[-1] in _SITE_WORDS:
                 continue
-            if text in _UNIT_WORDS and span.kb_id_ not in self.registry_names:  # "1,920 MW of grid power"
+            # "1,920 MW of grid power", "$240 million CAD": units and currencies.
+            if (text in _UNIT_WORDS or text in _CURRENCY_WORDS) and span.kb_id_ not in self.registry_names:
                 continue
             # "Alphabet CEO Sundar Pichai", "NVIDIA chief Jensen Huang": a person behind a title, no company.
             titled = words[0].casefold() in PERSON_TITLES or (before is not None and before.lower_ in PERSON_TITLES)
             if titled and span.kb_id_ not in self.registry_names and len(words) <= 3:
                 continue
             after = doc[span.end] if span.end < len(doc) else None
+            # "Counterparty Financial Support: Google, a subsidiary of ...": a field's label, the company after it.
+            opens_line = span.start == 0 or "\n" in doc[span.start - 1].text_with_ws
+            if opens_line and after is not None and after.text == ":" and span.kb_id_ not in self.registry_names \
+                    and span.end + 1 in starts:
+                continue
             if before is not None and before.text == "(" and after is not None and after.text == ")" \
                     and span.kb_id_ not in self.registry_names and text.isupper():
                 previous = next((c for c in reversed(kept) if c.end == span.start - 1), None)
@@ -556,6 +563,9 @@ def _filer_on_cover(text: str, companies: list[Span]) -> str | None:
 _SITE_WORDS = frozenset(word.title() for word in FACILITY_NOUNS)
 # Units of power and energy, which the model may tag as organisations ("300 MW").
 _UNIT_WORDS = frozenset({"MW", "GW", "KW", "kW", "TW", "MWh", "GWh", "TWh", "kWh", "MWs", "GWs"})
+# Currency codes and words as written after a figure ("CAD", "EUR").
+_CURRENCY_WORDS = frozenset(name for names in CURRENCY_NAMES.values() for key in ("symbols", "words")
+                            for name in names.get(key, []))
 # A mention that is only a legal form or a kind word names no company.
 _BARE_FORMS = {"pbc", "group", "holdings", "capital", "partners", "ventures", "labs", "ai", "inc", "corp", "llc", "ltd",
                "plc", "company", "corporation", "fund", "spv", "vehicle", "jv"}

@@ -129,6 +129,8 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "object_is_goods": lambda c: bool(c.object_lemmas & GOODS_HEADS),
     # "receive warrants to acquire shares"
     "object_is_warrant": lambda c: bool(c.object_lemmas & {"warrant", "warrants"}),
+    # "is providing a $1.4 billion backstop for X": the backstop, not money given
+    "object_is_backstop": lambda c: bool(c.object_lemmas & {"backstop", "guarantee"}),
     # "warrants to acquire shares of X": a verb that spells out what a warrant gives
     "under_warrant": lambda c: _spells_out_warrant(c.trigger),
     # "counts X among its customers"

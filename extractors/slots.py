@@ -375,7 +375,9 @@ class SlotReader:
                 round_named = pobj.lemma_.lower() in ROUND_NOUNS or any(
                     c.dep_ == "compound" and c.lower_ == "series" for c in pobj.children)
                 # "the debt financing of its upcoming campus": the campus's owner too.
-                site = name in ("for", "at", "of") and pobj.lemma_.lower() in FACILITY_NOUNS
+                # "its investment into Cohere's $725-million project": the project's owner is funded.
+                site = name in ("for", "at", "of") and pobj.lemma_.lower() in FACILITY_NOUNS or (
+                    name in ("in", "into") and pobj.lemma_.lower() == "project")
                 if site or name in ("in", "into") and round_named:
                     for owner in pobj.children:
                         if owner.dep_ == "poss":
