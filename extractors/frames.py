@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from spacy.tokens import Token
 
-from extractors.vocabulary import CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
+from extractors.vocabulary import BUSINESS_NOUNS, CONTRACT_NOUNS, GOODS_HEADS, LOAN_WORDS, MONEY_WORDS, ROUND_NOUNS, SHARES
 from ouroboros.core.errors import ConfigError
 from ouroboros.core.records import DEAL_KINDS
 
@@ -129,6 +129,9 @@ CONDITIONS: dict[str, Callable[[Clause], bool]] = {
     "object_is_goods": lambda c: bool(c.object_lemmas & GOODS_HEADS),
     # "receive warrants to acquire shares"
     "object_is_warrant": lambda c: bool(c.object_lemmas & {"warrant", "warrants"}),
+    # "a deal to sell its Aligned Data Centres business to a consortium": a company itself changes hands
+    "object_is_company": lambda c: bool(c.slots.get("dobj")) and (bool(c.object_lemmas & BUSINESS_NOUNS)
+                                                                  or not c.object_lemmas & GOODS_HEADS),
     # "is providing a $1.4 billion backstop for X": the backstop, not money given
     "object_is_backstop": lambda c: bool(c.object_lemmas & {"backstop", "guarantee"}),
     # "warrants to acquire shares of X": a verb that spells out what a warrant gives

@@ -34,7 +34,7 @@ _QUALIFIER_RE = (
     r"some|an estimated|less than|under|close to|upwards of|in excess of|north of|just over|just under)\s+)?"
 )
 _NUM = r"\d[\d,]*(?:\.\d+)?"
-_USD_PREFIX = r"(?:US\s?\$|U\.S\.\s?\$|USD\s?|\$)"
+_USD_PREFIX = r"(?:US\s?\$|U\.S\.\s?\$|\$US\s?|USD\s?|\$)"  # ("$US40bn": Australian papers)
 # How other currencies are written (symbols before the figure, words after it): one table for
 # finding amounts here and converting them in extractors.currency.
 CURRENCIES_FILE = Path(__file__).parent / "data" / "currencies.yaml"

@@ -15,6 +15,7 @@ from extractors.components import LEGAL_WORDS, company_text
 from extractors.grammar import antecedent, conjuncts, looks_like_maker, relcl_head, subjects_of, unique
 from extractors.mentions import DocContext
 from extractors.vocabulary import (
+    BUSINESS_NOUNS,
     FACILITY_NOUNS,
     GOODS_HEADS,
     HARDWARE_NOUNS,
@@ -46,6 +47,9 @@ class SlotCollector:
     def add_token(self, slot: str, token: Token) -> None:
         """The party ``token`` stands for, if any, goes into ``slot``."""
         token = _described_next(self.ctx, token) or token
+        # "its Aligned Data Centres business": the business named, not the nearest company fitting "business".
+        if token.lemma_.lower() in BUSINESS_NOUNS:
+            token = next((c for c in token.children if c.dep_ == "compound" and c.i in self.ctx.by_token), token)
         name = self.ctx.company_at(token)
         manager = _manager_of(token) if name is None else None
         if manager is not None:  # "led by funds managed by Pimco, Blue Owl and LuminArx"

@@ -43,3 +43,5 @@ PERSON_TITLES = frozenset({"chief", "ceo", "cfo", "coo", "cto", "founder", "co-f
 INVESTOR_NOUNS = frozenset({"investor", "backer", "shareholder", "funder"})
 # What a news outlet does with a deal: "Bloomberg reported", "first reported by X", "a Bloomberg report".
 REPORTING_WORDS = frozenset({"report", "quote"})
+# What a company is called when it is sold whole: "its Aligned Data Centres business".
+BUSINESS_NOUNS = frozenset({"business", "unit", "division", "subsidiary", "company", "operation", "operations", "arm"})

@@ -28,6 +28,7 @@ from extractors.money import find_money, parse_money
         ("each contributing two and a half billion dollars", "two and a half billion dollars", 2.5e9),
         ("Eighty-five million dollars is a lot of money", "Eighty-five million dollars", 85e6),
         ("about half a billion dollars", "about half a billion dollars", 0.5e9),
+        ("Macquarie struck a $US40bn ($61bn) deal", "$US40bn", 40e9),
     ],
 )
 def test_usd_amounts(text: str, amount_text: str, amount_usd: float) -> None:
@@ -57,7 +58,10 @@ def test_vague_amounts_keep_text_without_figure(text: str, amount_text: str) -> 
 @pytest.mark.parametrize(
     ("text", "amount_text"),
     [("to buy systems for €900 million.", "€900 million"), ("a £2bn order", "£2bn"),
-     ("a deal worth 900 million euros", "900 million euros"), ("one billion euros of debt", "one billion euros")],
+     ("a deal worth 900 million euros", "900 million euros"), ("one billion euros of debt", "one billion euros"),
+     # every currency of extractors/data/currencies.yaml, Indian scales included
+     ("a round worth 70 billion won", "70 billion won"), ("will invest Rs 1,079.27 crore", "Rs 1,079.27 crore"),
+     ("investments that crossed Rs 1.52 lakh crore", "Rs 1.52 lakh crore"), ("an HK$2 billion loan", "HK$2 billion")],
 )
 def test_other_currencies_have_no_usd_figure(text: str, amount_text: str) -> None:
     money = parse_money(text)
@@ -85,4 +89,5 @@ def test_several_amounts_in_order_with_spans() -> None:
 
 def test_no_money() -> None:
     assert parse_money("up to 160 million shares of common stock") is None
+    assert parse_money("in years 5 million people") is None  # a letter symbol ("Rs") starts a word
     assert find_money("") == []
